@@ -1,0 +1,223 @@
+"""Speed of the xAPI pipeline: build + validate + outbox write, and delivery to the real Ralph LRS.
+
+Run from the repo root:  python benchmarks/bench_delivery.py [--events 2000] [--deliver 5000] [--quick] [--json PATH]
+
+Prints
+  1. statements/s built (xapi.builders), validated and written to the outbox, one learner
+     event per transaction (as the LTI tool does), on SQLite and PostgreSQL;
+  2. statements/s delivered from the outbox to Ralph in batches of 100 (claim, POST, mark),
+     next to POSTing the same number of statements straight to Ralph with httpx in batches of
+     100, each against a fresh Ralph; the ratio is the outbox's overhead (target < 10 %);
+  3. validation cost per statement next to a bare ``json.loads`` of the same text (the floor).
+
+Ralph (tests/ralph.py) and PostgreSQL (tests/pg.py) are started as the tests do. Not a test:
+the numbers depend on the machine and on what else runs on it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import httpx
+
+from benchmarks.figures import Figures, add_common_arguments
+from smeb_lti.db import make_engine, migrate
+from tests import pg
+from tests.ralph import RalphServer
+from xapi import builders, outbox
+from xapi.actors import pseudonymous_actor
+from xapi.client import batch_body, serialize_statement
+from xapi.delivery import DeliveryPolicy, Worker
+from xapi.destinations import Destination
+from xapi.validation import validate_statement
+
+KEY = b"bench-key-not-secret"
+ISSUER = "https://canvas.example.org"
+
+
+def build(n: int) -> dict:
+    actor = pseudonymous_actor(ISSUER, f"learner-{n % 500}", key=KEY)
+    activity = builders.Activity(
+        f"https://smeb.example/courses/fra-stille-feil-til-smart-kvalitet/lessons/{n % 40}",
+        name={"nb": "Leksjon", "en": "Lesson"},
+    )
+    return builders.completed(actor, "lesson", activity, duration="PT20M")
+
+
+def bench_enqueue(db_url: str, events: int) -> tuple[float, float, float]:
+    """(end-to-end statements/s, µs per build, µs per enqueue) with one event per transaction."""
+    migrate(db_url)
+    engine = make_engine(db_url)
+    building = enqueueing = 0.0
+    try:
+        start = time.perf_counter()
+        for n in range(events):
+            t0 = time.perf_counter()
+            statement = build(n)  # the builder validates once
+            t1 = time.perf_counter()
+            with engine.begin() as conn:  # one learner event = one transaction
+                outbox.enqueue(conn, statement, ["ralph"])  # validates again, inserts, commits
+            enqueueing += time.perf_counter() - t1
+            building += t1 - t0
+        rate = events / (time.perf_counter() - start)
+        return rate, building / events * 1e6, enqueueing / events * 1e6
+    finally:
+        engine.dispose()
+
+
+def bench_direct(payloads: list[str], root: Path) -> float:
+    lrs = RalphServer(root).start()
+    try:
+        with httpx.Client(base_url=lrs.endpoint, auth=(lrs.username, lrs.password), timeout=60) as http:
+            start = time.perf_counter()
+            for i in range(0, len(payloads), 100):
+                response = http.post(
+                    "statements",
+                    content=batch_body(payloads[i : i + 100]),
+                    headers={"Content-Type": "application/json", "X-Experience-API-Version": "1.0.3"},
+                )
+                response.raise_for_status()
+            return len(payloads) / (time.perf_counter() - start)
+    finally:
+        lrs.stop()
+
+
+def bench_outbox(db_url: str, statements: list[dict], root: Path) -> tuple[float, float, float]:
+    """(statements/s through the outbox, ms per batch outside the POST, ms per batch in the POST)."""
+    migrate(db_url)
+    engine = make_engine(db_url)
+    lrs = RalphServer(root).start()
+    try:
+        with engine.begin() as conn:
+            for statement in statements:
+                outbox.enqueue(conn, statement, ["ralph"])
+        destination = Destination("ralph", lrs.endpoint, lrs.username, lrs.password)
+        with Worker(engine, {"ralph": destination}, DeliveryPolicy(timeout=60, lease_seconds=300)) as worker:
+            client = worker.client(destination)
+            in_http = [0.0]
+            send = client.send
+
+            def timed_send(payloads):  # type: ignore[no-untyped-def]
+                t0 = time.perf_counter()
+                try:
+                    return send(payloads)
+                finally:
+                    in_http[0] += time.perf_counter() - t0
+
+            client.send = timed_send  # type: ignore[method-assign]
+            start = time.perf_counter()
+            stats = worker.run_once()
+            elapsed = time.perf_counter() - start
+        assert stats.delivered == len(statements), stats
+        assert len(lrs.stored_id_counts()) == len(statements)
+        return len(statements) / elapsed, (elapsed - in_http[0]) / stats.requests * 1000, in_http[0] / stats.requests * 1000
+    finally:
+        lrs.stop()
+        engine.dispose()
+
+
+def bench_delivery(new_db: Callable[[], str], count: int, root: Path, rounds: int) -> tuple[float, float, float, float]:
+    """Medians over ``rounds`` alternating runs (fresh Ralph each): (direct/s, outbox/s, ms/batch outside and inside the POST)."""
+    direct, via_outbox, bookkeeping, posting = [], [], [], []
+    for round_ in range(rounds):
+        statements = [outbox.prepare_statement(build(n)) for n in range(count)]
+        direct.append(bench_direct([serialize_statement(s) for s in statements], root / f"direct-{round_}"))
+        rate, outside, inside = bench_outbox(new_db(), statements, root / f"outbox-{round_}")
+        via_outbox.append(rate)
+        bookkeeping.append(outside)
+        posting.append(inside)
+    return statistics.median(direct), statistics.median(via_outbox), statistics.median(bookkeeping), statistics.median(posting)
+
+
+def bench_validation(samples: int) -> tuple[float, float]:
+    statements = [outbox.prepare_statement(build(n)) for n in range(samples)]
+    texts = [serialize_statement(s) for s in statements]
+    start = time.perf_counter()
+    for text in texts:
+        json.loads(text)
+    floor = (time.perf_counter() - start) / samples
+    start = time.perf_counter()
+    for text in texts:
+        validate_statement(json.loads(text))
+    validate = (time.perf_counter() - start) / samples
+    return floor, validate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=2000, help="learner events written to the outbox per database")
+    parser.add_argument("--deliver", type=int, default=5000, help="statements delivered to Ralph")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating direct/outbox runs; medians are printed")
+    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--validate", type=int, default=2000, help="statements validated for the validation cost")
+    add_common_arguments(parser)
+    args = parser.parse_args()
+    if args.quick:
+        args.events, args.deliver, args.rounds, args.validate = 20, 200, 1, 200
+    figures = Figures("delivery")
+
+    root = Path(tempfile.mkdtemp(prefix="bench-delivery-"))
+    server = pg.start() if args.db != "sqlite" else None
+    urls: dict[str, str] = {}
+    if args.db in ("sqlite", "both"):
+        urls["sqlite"] = f"sqlite:///{root / 'outbox.db'}"
+    try:
+        if server is not None:
+            urls["postgresql"] = server.create_database()
+        floor, validate = bench_validation(args.validate)
+        print(f"validation: {validate * 1e6:8.1f} µs/statement   json.loads floor: {floor * 1e6:6.1f} µs   ratio {validate / floor:5.1f}x")
+        figures.add("json_loads", floor * 1e6, "µs/statement", better="lower")
+        figures.add("validation", validate * 1e6, "µs/statement", better="lower", baseline="json_loads")
+        for name, url in urls.items():
+            rate, build_us, enqueue_us = bench_enqueue(url, args.events)
+            print(
+                f"{name:10s} build+validate+enqueue (1 event/transaction): {rate:6.0f} statements/s   "
+                f"(build {build_us:6.0f} µs, enqueue incl. validation+commit {enqueue_us:6.0f} µs)"
+            )
+            figures.add(f"{name}.build_validate_enqueue", rate, "statements/s")
+        # --quick delivers on SQLite only: each database costs two Ralph starts, the code path is the same.
+        for name in ["sqlite"] if args.quick and "sqlite" in urls else urls:
+            made: list[str] = []
+
+            def new_db(name: str = name, made: list[str] = made) -> str:
+                if name == "postgresql":
+                    made.append(server.create_database())  # type: ignore[union-attr]
+                else:
+                    made.append(f"sqlite:///{root / f'deliver-{len(made)}.db'}")
+                return made[-1]
+
+            direct, via_outbox, bookkeeping, posting = bench_delivery(new_db, args.deliver, root / name, args.rounds)
+            print(
+                f"{name:10s} to Ralph, batches of 100 (median of {args.rounds}): outbox {via_outbox:6.0f}/s   "
+                f"straight httpx {direct:6.0f}/s   ratio {via_outbox / direct:4.2f} (overhead {direct / via_outbox - 1:+.1%});   "
+                f"per batch: {bookkeeping:4.1f} ms of our own work next to {posting:5.1f} ms in the POST "
+                f"({bookkeeping / posting:.1%} on the critical path)"
+            )
+            figures.add(f"{name}.httpx_to_ralph", direct, "statements/s")
+            figures.add(f"{name}.outbox_to_ralph", via_outbox, "statements/s", baseline=f"{name}.httpx_to_ralph")
+            figures.add(f"{name}.post_ms_per_batch", posting, "ms/batch", better="lower")
+            figures.add(f"{name}.bookkeeping_ms_per_batch", bookkeeping, "ms/batch", better="lower", baseline=f"{name}.post_ms_per_batch")
+            for url in made:
+                if url.startswith("postgresql"):
+                    server.drop_database(url)  # type: ignore[union-attr]
+    finally:
+        if server is not None:
+            for url in urls.values():
+                if url.startswith("postgresql"):
+                    server.drop_database(url)
+            server.stop()
+    figures.emit(args.json)
+
+
+if __name__ == "__main__":
+    main()

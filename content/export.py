@@ -1,0 +1,67 @@
+"""The course model as plain JSON data: what the player reads (``course.json``).
+
+Only fields named ``html`` carry HTML, rendered by :mod:`content.markdown`'s
+allow-list; every other string is text the player must insert as text.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from content.markdown import render_markdown
+from content.model import Course, Text, TextBlock
+
+FORMAT_VERSION = 1
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Text):
+        return value.to_dict()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        if isinstance(value, TextBlock):
+            return {"type": "text", "id": value.id, "html": {"nb": render_markdown(value.nb), "en": render_markdown(value.en)}}
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(value):
+            item = getattr(value, f.name)
+            if item is None or item == ():
+                continue
+            if f.name in ("captions", "transcript"):
+                out[f.name] = dict(item)
+            else:
+                out[_camel(f.name)] = _plain(item)
+        return out
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(p.title() for p in rest)
+
+
+def course_to_dict(course: Course) -> dict[str, Any]:
+    """The course as JSON-ready data for the player and the LTI tool."""
+    return {
+        "format": FORMAT_VERSION,
+        "id": course.id,
+        "slug": course.slug,
+        "version": course.version,
+        "language": course.language,
+        "title": course.title.to_dict(),
+        "summary": course.summary.to_dict(),
+        "duration": course.duration,
+        "passingScore": course.passing_score,
+        "certificate": course.certificate,
+        "competenceTags": [_plain(t) for t in course.competence_tags],
+        "required": list(course.required_blocks),
+        "maxPoints": course.max_points,
+        "modules": [_plain(m) for m in course.modules],
+    }
+
+
+def course_to_json(course: Course) -> str:
+    """Deterministic JSON text (sorted keys, no whitespace variance) for reproducible packages."""
+    return json.dumps(course_to_dict(course), ensure_ascii=False, sort_keys=True, separators=(",", ":"))

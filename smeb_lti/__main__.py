@@ -1,0 +1,3 @@
+from smeb_lti.cli import main
+
+main()

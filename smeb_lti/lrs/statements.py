@@ -1,0 +1,427 @@
+"""Pure statement handling for the LRS: IFIs, index links, comparison, output formats, timestamps.
+
+No Flask, no SQL: the blueprint and the store call these on parsed JSON.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timezone
+from typing import Any
+
+VOIDED = "http://adlnet.gov/expapi/verbs/voided"
+SIGNATURE_USAGE = "http://adlnet.gov/expapi/attachments/signature"
+UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_IFI_KEYS = ("mbox", "mbox_sha1sum", "openid", "account")
+
+
+def agent_ifi(agent: Any) -> str | None:
+    """The one inverse functional identifier of an Agent/Group as a comparable string, or None."""
+    if not isinstance(agent, dict):
+        return None
+    if isinstance(agent.get("mbox"), str):
+        return "mbox:" + agent["mbox"].lower()
+    if isinstance(agent.get("mbox_sha1sum"), str):
+        return "mbox_sha1sum:" + agent["mbox_sha1sum"].lower()
+    if isinstance(agent.get("openid"), str):
+        return "openid:" + agent["openid"]
+    account = agent.get("account")
+    if isinstance(account, dict) and isinstance(account.get("homePage"), str) and isinstance(account.get("name"), str):
+        return "account:" + account["homePage"] + "|" + account["name"]
+    return None
+
+
+def agent_ifis(agent: Any) -> Iterator[str]:
+    """IFIs of an Agent/Group and of a Group's members (the agent filter matches members too)."""
+    ifi = agent_ifi(agent)
+    if ifi:
+        yield ifi
+    if isinstance(agent, dict) and agent.get("objectType") == "Group":
+        for member in agent.get("member") or []:
+            ifi = agent_ifi(member)
+            if ifi:
+                yield ifi
+
+
+def parse_agent_param(text: str, name: str = "agent") -> dict[str, Any]:
+    """Parse an ``agent`` query parameter: a JSON Agent (or identified Group) with exactly one IFI."""
+    import json
+
+    try:
+        agent = json.loads(text)
+    except ValueError as error:
+        raise ValueError(f"parameter '{name}' is not valid JSON ({error}); send a URL-encoded Agent object") from error
+    if not isinstance(agent, dict):
+        raise ValueError(f"parameter '{name}' must be a JSON object (an Agent)")  # noqa: TRY004 (becomes a 400)
+    present = [key for key in _IFI_KEYS if key in agent]
+    if len(present) != 1:
+        raise ValueError(f"parameter '{name}' must have exactly one inverse functional identifier (mbox, mbox_sha1sum, openid or account), found {present or 'none'}")
+    if agent.get("objectType") not in (None, "Agent", "Group"):
+        raise ValueError(f"parameter '{name}' objectType must be Agent or Group")
+    if "mbox" in agent and not (isinstance(agent["mbox"], str) and agent["mbox"].startswith("mailto:")):
+        raise ValueError(f"parameter '{name}': mbox must be a 'mailto:' IRI")
+    if "account" in agent:
+        account = agent["account"]
+        if not (isinstance(account, dict) and isinstance(account.get("homePage"), str) and isinstance(account.get("name"), str)):
+            raise ValueError(f"parameter '{name}': account needs homePage and name")
+    if "mbox_sha1sum" in agent and not (isinstance(agent["mbox_sha1sum"], str) and re.fullmatch(r"[0-9a-fA-F]{40}", agent["mbox_sha1sum"])):
+        raise ValueError(f"parameter '{name}': mbox_sha1sum must be 40 hex digits")
+    return agent
+
+
+def _activity_id(obj: Any) -> str | None:
+    if isinstance(obj, dict) and obj.get("objectType", "Activity") == "Activity" and isinstance(obj.get("id"), str):
+        return obj["id"]
+    return None
+
+
+def _context_activity_ids(context: Any) -> Iterator[str]:
+    if not isinstance(context, dict):
+        return
+    groups = context.get("contextActivities") or {}
+    if isinstance(groups, dict):
+        for value in groups.values():
+            for activity in value if isinstance(value, list) else [value]:
+                if isinstance(activity, dict) and isinstance(activity.get("id"), str):
+                    yield activity["id"]
+
+
+def links(statement: dict[str, Any]) -> set[tuple[str, str, bool]]:
+    """(kind, value, direct) rows for the agent/activity filters (Communication 2.1.3).
+
+    Direct: the actor or object (agent filter), the object (activity filter). The rest
+    (authority, instructor, team, context activities, SubStatement parts) only match
+    with related_agents / related_activities.
+    """
+    found: dict[tuple[str, str], bool] = {}
+
+    def add(kind: str, value: str, direct: bool) -> None:
+        found[(kind, value)] = found.get((kind, value), False) or direct
+
+    def walk(stmt: dict[str, Any], top: bool) -> None:
+        for ifi in agent_ifis(stmt.get("actor")):
+            add("agent", ifi, top)
+        obj = stmt.get("object")
+        if isinstance(obj, dict) and obj.get("objectType") in ("Agent", "Group"):
+            for ifi in agent_ifis(obj):
+                add("agent", ifi, top)
+        activity = _activity_id(obj)
+        if activity:
+            add("activity", activity, top)
+        context = stmt.get("context")
+        if isinstance(context, dict):
+            for key in ("instructor", "team"):
+                for ifi in agent_ifis(context.get(key)):
+                    add("agent", ifi, False)
+            for activity_id in _context_activity_ids(context):
+                add("activity", activity_id, False)
+        for ifi in agent_ifis(stmt.get("authority")):
+            add("agent", ifi, False)
+        if isinstance(obj, dict) and obj.get("objectType") == "SubStatement":
+            walk(obj, False)
+
+    walk(statement, True)
+    # The statement's own authority also gets an "auth" row: statements/read/mine for Basic
+    # credentials means "statements this credential stored" (Communication 4.2 scopes).
+    authority = agent_ifi(statement.get("authority"))
+    if authority:
+        found[("auth", authority)] = True
+    return {(kind, value, direct) for (kind, value), direct in found.items()}
+
+
+def activities_with_definitions(statement: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every Activity object in the statement that carries a definition (for canonical merging)."""
+
+    def walk(stmt: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        obj = stmt.get("object")
+        if isinstance(obj, dict) and _activity_id(obj) and isinstance(obj.get("definition"), dict):
+            yield obj
+        context = stmt.get("context")
+        if isinstance(context, dict) and isinstance(context.get("contextActivities"), dict):
+            for value in context["contextActivities"].values():
+                for activity in value if isinstance(value, list) else [value]:
+                    if isinstance(activity, dict) and isinstance(activity.get("definition"), dict):
+                        yield activity
+        if isinstance(obj, dict) and obj.get("objectType") == "SubStatement":
+            yield from walk(obj)
+
+    yield from walk(statement)
+
+
+LANGUAGE_MAP_KEYS = ("name", "description")
+
+
+def merge_definition(old: dict[str, Any] | None, new: dict[str, Any], trusted: bool = True) -> dict[str, Any]:
+    """Canonical definition: language maps merge per language, other fields are replaced.
+
+    ``trusted`` (a credential with the ``define`` scope): the newest value wins. Otherwise the
+    statement may only fill gaps (a first definition, a language or field not known yet): an
+    untrusted source must not change what the LRS already holds (Data 2.4.4.1, Communication 2.5).
+    """
+    merged = copy.deepcopy(old) if old else {}
+    for key, value in new.items():
+        if key in LANGUAGE_MAP_KEYS and isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value} if trusted else {**value, **merged[key]}
+        elif trusted or key not in merged:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+# --------------------------------------------------------------------------- comparison
+def _strip_definitions(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {key: _strip_definitions(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_strip_definitions(value) for value in node]
+    return node
+
+
+def comparable(statement: dict[str, Any]) -> Any:
+    """The statement minus what immutability allows to differ (Data 2.3.1), for equivalence checks.
+
+    Ignored: id/authority/stored/version, the timestamp's serialization (compared as an instant),
+    attachments, activity definitions, verb display, the order of Group members, contextActivities
+    given as one object instead of an array, and the case of mbox.
+    """
+
+    def norm(node: Any, path: str) -> Any:
+        if isinstance(node, dict):
+            out: dict[str, Any] = {}
+            for key, value in node.items():
+                if path == "" and key in ("id", "authority", "stored", "version", "attachments"):
+                    continue
+                if key == "timestamp" and isinstance(value, str):
+                    try:
+                        out[key] = parse_timestamp(value)
+                    except ValueError:
+                        out[key] = value
+                    continue
+                if key == "definition" and isinstance(value, dict):
+                    continue
+                if key == "display" and path.endswith("verb"):
+                    continue
+                if key == "mbox" and isinstance(value, str):
+                    out[key] = value.lower()
+                    continue
+                if key == "member" and isinstance(value, list):
+                    members = [norm(member, path + "/member") for member in value]
+                    out[key] = sorted(members, key=lambda member: repr(sorted(member.items())) if isinstance(member, dict) else repr(member))
+                    continue
+                if key == "contextActivities" and isinstance(value, dict):
+                    out[key] = {
+                        group: [norm(a, path + "/ca") for a in (acts if isinstance(acts, list) else [acts])]
+                        for group, acts in value.items()
+                    }
+                    continue
+                out[key] = norm(value, path + "/" + key)
+            return out
+        if isinstance(node, list):
+            return [norm(value, path) for value in node]
+        return node
+
+    return norm(statement, "")
+
+
+def equivalent(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """True when two statements are the same statement for the conflict and signature rules.
+
+    A timestamp missing on one side is one the LRS would assign, so it is not compared.
+    """
+    left, right = comparable(a), comparable(b)
+    if "timestamp" not in left or "timestamp" not in right:
+        left.pop("timestamp", None)
+        right.pop("timestamp", None)
+    return left == right
+
+
+# --------------------------------------------------------------------------- timestamps
+_TS_RE = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|z|[+-]\d{2}:?\d{2})?$"
+)
+
+
+def parse_timestamp(text: str) -> int:
+    """ISO 8601 timestamp → microseconds since the epoch (UTC). Raises ValueError with a reason."""
+    match = _TS_RE.match(text.strip())
+    if not match:
+        raise ValueError(f"{text!r} is not an ISO 8601 timestamp such as 2026-11-21T22:00:00.000Z")
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    micro = int((fraction or ".0")[1:7].ljust(6, "0"))
+    if zone in (None, "Z", "z"):
+        tz = UTC
+    else:
+        from datetime import timedelta
+
+        sign = 1 if zone[0] == "+" else -1
+        digits = zone[1:].replace(":", "")
+        tz = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+    moment = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), micro, tzinfo=tz)
+    return int(moment.timestamp()) * 1_000_000 + moment.microsecond
+
+
+def format_timestamp(micros: int) -> str:
+    """Microseconds since the epoch → ``2026-11-21T22:00:00.123Z`` (millisecond precision, UTC)."""
+    moment = datetime.fromtimestamp(micros // 1_000_000, tz=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{(micros % 1_000_000) // 1000:03d}Z"
+
+
+def http_date(micros: int) -> str:
+    """Microseconds since the epoch → an RFC 7231 date for Last-Modified."""
+    from email.utils import format_datetime
+
+    return format_datetime(datetime.fromtimestamp(micros / 1_000_000, tz=UTC), usegmt=True)
+
+
+# --------------------------------------------------------------------------- output formats
+def _ids_actor(actor: Any) -> Any:
+    if not isinstance(actor, dict):
+        return actor
+    out: dict[str, Any] = {}
+    if "objectType" in actor:
+        out["objectType"] = actor["objectType"]
+    for key in _IFI_KEYS:
+        if key in actor:
+            out[key] = actor[key]
+            break
+    else:
+        if actor.get("objectType") == "Group":
+            out["member"] = [_ids_actor(member) for member in actor.get("member") or []]
+    return out
+
+
+def _ids_activity(activity: Any) -> Any:
+    if isinstance(activity, dict):
+        return {"objectType": "Activity", "id": activity.get("id")}
+    return activity
+
+
+def to_ids_format(statement: dict[str, Any]) -> dict[str, Any]:
+    """``format=ids``: only what identifies each Agent, Group, Verb and Activity."""
+    out = copy.deepcopy(statement)
+
+    def fix(stmt: dict[str, Any]) -> None:
+        stmt["actor"] = _ids_actor(stmt.get("actor"))
+        if isinstance(stmt.get("verb"), dict):
+            stmt["verb"] = {"id": stmt["verb"].get("id")}
+        obj = stmt.get("object")
+        if isinstance(obj, dict):
+            kind = obj.get("objectType", "Activity")
+            if kind == "Activity":
+                stmt["object"] = _ids_activity(obj)
+            elif kind in ("Agent", "Group"):
+                stmt["object"] = _ids_actor(obj)
+            elif kind == "SubStatement":
+                fix(obj)
+        context = stmt.get("context")
+        if isinstance(context, dict):
+            for key in ("instructor", "team"):
+                if key in context:
+                    context[key] = _ids_actor(context[key])
+            groups = context.get("contextActivities")
+            if isinstance(groups, dict):
+                for group, acts in groups.items():
+                    groups[group] = [_ids_activity(a) for a in (acts if isinstance(acts, list) else [acts])]
+        if "authority" in stmt:
+            stmt["authority"] = _ids_actor(stmt["authority"])
+
+    fix(out)
+    return out
+
+
+def parse_accept_language(header: str | None) -> list[str]:
+    """Language ranges from Accept-Language, best first (q=0 dropped)."""
+    ranges: list[tuple[float, int, str]] = []
+    for index, part in enumerate((header or "").split(",")):
+        piece = part.strip()
+        if not piece:
+            continue
+        lang, _, params = piece.partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if quality > 0:
+            ranges.append((-quality, index, lang.strip().lower()))
+    return [lang for _, _, lang in sorted(ranges)]
+
+
+def pick_language(language_map: dict[str, Any], preferences: list[str]) -> dict[str, Any]:
+    """One entry of a language map, chosen by RFC 2616 language-range matching."""
+    if not language_map:
+        return language_map
+    keys = list(language_map)
+    for wanted in preferences:
+        if wanted == "*":
+            return {keys[0]: language_map[keys[0]]}
+        for key in keys:
+            lowered = key.lower()
+            if lowered == wanted or lowered.startswith(wanted + "-"):
+                return {key: language_map[key]}
+    for key in keys:  # no preference matched: prefer a neutral/English entry, else the first
+        if key.lower() in ("und", "en", "en-us", "en-gb"):
+            return {key: language_map[key]}
+    return {keys[0]: language_map[keys[0]]}
+
+
+def _filter_definition(definition: dict[str, Any], preferences: list[str]) -> dict[str, Any]:
+    out = copy.deepcopy(definition)
+    for key in LANGUAGE_MAP_KEYS:
+        if isinstance(out.get(key), dict):
+            out[key] = pick_language(out[key], preferences)
+    for key in ("choices", "scale", "source", "target", "steps"):
+        if isinstance(out.get(key), list):
+            for component in out[key]:
+                if isinstance(component, dict) and isinstance(component.get("description"), dict):
+                    component["description"] = pick_language(component["description"], preferences)
+    return out
+
+
+def to_canonical_format(statement: dict[str, Any], canonical: dict[str, dict[str, Any]], preferences: list[str]) -> dict[str, Any]:
+    """``format=canonical``: the LRS's definition of each Activity, one language per language map."""
+    out = copy.deepcopy(statement)
+
+    def activity(node: dict[str, Any]) -> None:
+        definition = canonical.get(node.get("id", ""), node.get("definition"))
+        if isinstance(definition, dict):
+            node["definition"] = _filter_definition(definition, preferences)
+
+    def fix(stmt: dict[str, Any]) -> None:
+        verb = stmt.get("verb")
+        if isinstance(verb, dict) and isinstance(verb.get("display"), dict):
+            verb["display"] = pick_language(verb["display"], preferences)
+        obj = stmt.get("object")
+        if isinstance(obj, dict):
+            if obj.get("objectType", "Activity") == "Activity":
+                activity(obj)
+            elif obj.get("objectType") == "SubStatement":
+                fix(obj)
+        context = stmt.get("context")
+        if isinstance(context, dict) and isinstance(context.get("contextActivities"), dict):
+            for acts in context["contextActivities"].values():
+                for node in acts if isinstance(acts, list) else [acts]:
+                    if isinstance(node, dict):
+                        activity(node)
+        for attachment in stmt.get("attachments") or []:
+            if isinstance(attachment, dict):
+                for key in ("display", "description"):
+                    if isinstance(attachment.get(key), dict):
+                        attachment[key] = pick_language(attachment[key], preferences)
+
+    fix(out)
+    return out
+
+
+def activity_ids_in(statements: Iterable[dict[str, Any]]) -> set[str]:
+    """All Activity ids of some statements (to fetch canonical definitions in one query)."""
+    found: set[str] = set()
+    for statement in statements:
+        for kind, value, _ in links(statement):
+            if kind == "activity":
+                found.add(value)
+    return found

@@ -1,0 +1,600 @@
+"""The LRS tables (created only by the ``lrs`` Alembic branch) and the queries on them.
+
+Statements are stored as the exact JSON the LRS returns for ``format=exact`` plus derived
+index columns; ``lrs_statement_links`` holds one row per (agent IFI | activity id) a
+statement mentions, so agent/activity filters (direct or related) are index lookups.
+Ordering and paging use ``seq`` (insert order), which follows ``stored``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from smeb_lti.db import Base
+from smeb_lti.lrs import statements as st
+from smeb_lti.lrs.errors import NotFound
+
+SEQ = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+IRI = sa.String(2048)
+metadata = Base.metadata
+
+tenants = sa.Table(
+    "lrs_tenants",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True),
+    sa.Column("slug", sa.String(64), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("created_us", sa.BigInteger(), nullable=False),
+)
+credentials = sa.Table(
+    "lrs_credentials",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True),
+    sa.Column("tenant_id", sa.Integer(), sa.ForeignKey("lrs_tenants.id"), nullable=False),
+    sa.Column("key", sa.String(64), nullable=False, unique=True),
+    sa.Column("secret_hash", sa.String(128), nullable=False),
+    sa.Column("salt", sa.String(64), nullable=False),
+    sa.Column("scopes", sa.String(300), nullable=False),
+    sa.Column("label", sa.String(200), nullable=False),
+    sa.Column("created_us", sa.BigInteger(), nullable=False),
+    sa.Column("revoked_us", sa.BigInteger(), nullable=True),
+)
+statements = sa.Table(
+    "lrs_statements",
+    metadata,
+    sa.Column("seq", SEQ, primary_key=True, autoincrement=True),
+    sa.Column("tenant_id", sa.Integer(), nullable=False),
+    sa.Column("statement_id", sa.String(36), nullable=False),
+    sa.Column("stored_us", sa.BigInteger(), nullable=False),
+    sa.Column("verb_id", IRI, nullable=False),
+    sa.Column("activity_id", IRI, nullable=True),
+    sa.Column("actor_ifi", IRI, nullable=True),
+    sa.Column("registration", sa.String(36), nullable=True),
+    sa.Column("ref_id", sa.String(36), nullable=True),
+    sa.Column("voiding", sa.Boolean(), nullable=False),
+    sa.Column("voided", sa.Boolean(), nullable=False),
+    sa.Column("has_attachments", sa.Boolean(), nullable=False),
+    sa.Column("full_json", sa.Text(), nullable=False),
+    sa.UniqueConstraint("tenant_id", "statement_id"),
+)
+statement_links = sa.Table(
+    "lrs_statement_links",
+    metadata,
+    sa.Column("seq", SEQ, sa.ForeignKey("lrs_statements.seq", ondelete="CASCADE"), primary_key=True),
+    sa.Column("tenant_id", sa.Integer(), nullable=False),
+    sa.Column("kind", sa.String(8), primary_key=True),
+    sa.Column("value", IRI, primary_key=True),
+    sa.Column("direct", sa.Boolean(), nullable=False),
+)
+attachments = sa.Table(
+    "lrs_attachments",
+    metadata,
+    sa.Column("tenant_id", sa.Integer(), primary_key=True),
+    sa.Column("sha2", sa.String(128), primary_key=True),
+    sa.Column("content_type", sa.String(255), nullable=False),
+    sa.Column("content", sa.LargeBinary(), nullable=False),
+)
+activities = sa.Table(
+    "lrs_activities",
+    metadata,
+    sa.Column("tenant_id", sa.Integer(), primary_key=True),
+    sa.Column("activity_hash", sa.String(64), primary_key=True),
+    sa.Column("activity_id", IRI, nullable=False),
+    sa.Column("definition_json", sa.Text(), nullable=False),
+)
+documents = sa.Table(
+    "lrs_documents",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True),
+    sa.Column("tenant_id", sa.Integer(), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("scope_hash", sa.String(64), nullable=False),
+    sa.Column("doc_hash", sa.String(64), nullable=False),
+    sa.Column("doc_id", sa.Text(), nullable=False),
+    sa.Column("content", sa.LargeBinary(), nullable=False),
+    sa.Column("content_type", sa.String(255), nullable=False),
+    sa.Column("etag", sa.String(40), nullable=False),
+    sa.Column("updated_us", sa.BigInteger(), nullable=False),
+    sa.UniqueConstraint("tenant_id", "kind", "scope_hash", "doc_hash"),
+)
+secrets_table = sa.Table(
+    "lrs_secrets",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.String(128), nullable=False),
+    sa.Column("created_us", sa.BigInteger(), nullable=False),
+)
+cmi5_sessions = sa.Table(
+    "lrs_cmi5_sessions",
+    metadata,
+    sa.Column("session_id", sa.String(36), primary_key=True),
+    sa.Column("tenant_id", sa.Integer(), nullable=False),
+    sa.Column("registration", sa.String(36), nullable=False),
+    sa.Column("actor_json", sa.Text(), nullable=False),
+    sa.Column("activity_id", IRI, nullable=False),
+    sa.Column("publisher_id", IRI, nullable=False),
+    sa.Column("course_id", IRI, nullable=False),
+    sa.Column("launch_mode", sa.String(16), nullable=False),
+    sa.Column("mastery_score", sa.Float(), nullable=True),
+    sa.Column("move_on", sa.String(32), nullable=False),
+    sa.Column("fetch_hash", sa.String(64), nullable=False),
+    sa.Column("fetched", sa.Boolean(), nullable=False),
+    sa.Column("initialized", sa.Boolean(), nullable=False),
+    sa.Column("terminated", sa.Boolean(), nullable=False),
+    sa.Column("created_us", sa.BigInteger(), nullable=False),
+)
+cmi5_registrations = sa.Table(
+    "lrs_cmi5_registrations",
+    metadata,
+    sa.Column("tenant_id", sa.Integer(), primary_key=True),
+    sa.Column("registration", sa.String(36), primary_key=True),
+    sa.Column("activity_id", IRI, nullable=False),
+    sa.Column("completed", sa.Boolean(), nullable=False),
+    sa.Column("passed", sa.Boolean(), nullable=False),
+    sa.Column("failed", sa.Boolean(), nullable=False),
+    sa.Column("satisfied", sa.Boolean(), nullable=False),
+)
+
+_last_us = 0
+
+
+def now_us() -> int:
+    """Wall-clock microseconds, truncated to ms (what ``stored`` shows), never going backwards."""
+    global _last_us
+    value = (time.time_ns() // 1_000_000) * 1000
+    _last_us = max(_last_us, value)
+    return _last_us
+
+
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# --------------------------------------------------------------------------- tenants
+@dataclass(frozen=True)
+class Tenant:
+    id: int
+    slug: str
+    name: str
+
+
+def tenant_by_slug(session: Session, slug: str) -> Tenant | None:
+    row = session.execute(sa.select(tenants).where(tenants.c.slug == slug)).first()
+    return Tenant(row.id, row.slug, row.name) if row else None
+
+
+def add_tenant(session: Session, slug: str, name: str | None = None) -> Tenant:
+    """Create a tenant; ValueError if the slug is taken or not a URL-safe name."""
+    import re
+
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,63}", slug):
+        raise ValueError(f"tenant slug {slug!r}: use 1-64 lowercase letters, digits and '-' (it appears in URLs)")
+    if tenant_by_slug(session, slug):
+        raise ValueError(f"tenant {slug!r} exists already")
+    result = session.execute(sa.insert(tenants).values(slug=slug, name=name or slug, created_us=now_us()))
+    return Tenant(int(result.inserted_primary_key[0]), slug, name or slug)  # type: ignore[attr-defined]
+
+
+def list_tenants(session: Session) -> list[Tenant]:
+    return [Tenant(r.id, r.slug, r.name) for r in session.execute(sa.select(tenants).order_by(tenants.c.slug))]
+
+
+# --------------------------------------------------------------------------- statements
+@dataclass
+class Prepared:
+    """A validated statement ready to store, with its derived index columns."""
+
+    statement: dict[str, Any]
+    stored_us: int
+    links: set[tuple[str, str, bool]] = field(default_factory=set)
+
+    @property
+    def id(self) -> str:
+        return self.statement["id"]
+
+    def row(self, tenant_id: int) -> dict[str, Any]:
+        stmt = self.statement
+        obj = stmt.get("object") or {}
+        context = stmt.get("context") or {}
+        is_voiding = stmt.get("verb", {}).get("id") == st.VOIDED
+        ref = obj.get("id") if obj.get("objectType") == "StatementRef" else None
+        return {
+            "tenant_id": tenant_id,
+            "statement_id": self.id,
+            "stored_us": self.stored_us,
+            "verb_id": stmt["verb"]["id"],
+            "activity_id": obj.get("id") if obj.get("objectType", "Activity") == "Activity" else None,
+            "actor_ifi": st.agent_ifi(stmt.get("actor")),
+            "registration": (context.get("registration") or "").lower() or None,
+            "ref_id": ref.lower() if ref else None,
+            "voiding": is_voiding,
+            "voided": False,
+            "has_attachments": bool(stmt.get("attachments")),
+            "full_json": json.dumps(stmt, ensure_ascii=False, separators=(",", ":")),
+        }
+
+
+def existing_statements(session: Session, tenant_id: int, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Stored statements by id (for conflict checks), with their voiding flag."""
+    ids = list(ids)
+    found: dict[str, dict[str, Any]] = {}
+    for chunk in range(0, len(ids), 500):
+        rows = session.execute(
+            sa.select(statements.c.statement_id, statements.c.full_json, statements.c.voiding).where(
+                statements.c.tenant_id == tenant_id, statements.c.statement_id.in_(ids[chunk : chunk + 500])
+            )
+        )
+        for row in rows:
+            found[row.statement_id] = {"statement": json.loads(row.full_json), "voiding": row.voiding}
+    return found
+
+
+def insert_statements(
+    session: Session,
+    tenant_id: int,
+    prepared: Sequence[Prepared],
+    raw_attachments: dict[str, tuple[str, bytes]],
+    update_definitions: bool,
+) -> None:
+    """Store new statements (already checked for conflicts), their links, attachments and voiding.
+
+    ``update_definitions``: the caller may change canonical Activity definitions (``define`` scope);
+    without it, statements only fill gaps in them (see :func:`statements.merge_definition`).
+    """
+    if not prepared:
+        return
+    rows = [p.row(tenant_id) for p in prepared]
+    # Mark as voided at insert time when a voiding statement for it arrived earlier.
+    ids = [r["statement_id"] for r in rows if not r["voiding"]]
+    pre_voided: set[str] = set()
+    for chunk in range(0, len(ids), 500):
+        pre_voided.update(
+            session.execute(
+                sa.select(statements.c.ref_id).where(
+                    statements.c.tenant_id == tenant_id,
+                    statements.c.voiding.is_(True),
+                    statements.c.ref_id.in_(ids[chunk : chunk + 500]),
+                )
+            ).scalars()
+        )
+    batch_voided = {r["ref_id"] for r in rows if r["voiding"]}
+    for r in rows:
+        if not r["voiding"] and (r["statement_id"] in pre_voided or r["statement_id"] in batch_voided):
+            r["voided"] = True
+    seqs = session.execute(sa.insert(statements).returning(statements.c.seq, sort_by_parameter_order=True), rows).scalars().all()
+    link_rows = [
+        {"seq": seq, "tenant_id": tenant_id, "kind": kind, "value": value, "direct": direct}
+        for seq, p in zip(seqs, prepared)
+        for kind, value, direct in p.links
+    ]
+    if link_rows:
+        session.execute(sa.insert(statement_links), link_rows)
+    targets = [r["ref_id"] for r in rows if r["voiding"] and r["ref_id"]]
+    if targets:
+        session.execute(
+            sa.update(statements)
+            .where(statements.c.tenant_id == tenant_id, statements.c.statement_id.in_(targets), statements.c.voiding.is_(False))
+            .values(voided=True)
+        )
+    for sha2, (content_type, data) in raw_attachments.items():
+        exists = session.execute(
+            sa.select(attachments.c.sha2).where(attachments.c.tenant_id == tenant_id, attachments.c.sha2 == sha2)
+        ).first()
+        if not exists:
+            session.execute(sa.insert(attachments).values(tenant_id=tenant_id, sha2=sha2, content_type=content_type, content=data))
+    for p in prepared:
+        for activity in st.activities_with_definitions(p.statement):
+            _merge_activity(session, tenant_id, activity["id"], activity["definition"], trusted=update_definitions)
+
+
+def _merge_activity(session: Session, tenant_id: int, activity_id: str, definition: dict[str, Any], trusted: bool) -> None:
+    key = sha256_hex(activity_id)
+    row = session.execute(
+        sa.select(activities.c.definition_json).where(activities.c.tenant_id == tenant_id, activities.c.activity_hash == key)
+    ).first()
+    merged = st.merge_definition(json.loads(row.definition_json) if row else None, definition, trusted=trusted)
+    text = json.dumps(merged, ensure_ascii=False)
+    if row and text == row.definition_json:
+        return  # nothing new: no write
+    if row:
+        session.execute(
+            sa.update(activities).where(activities.c.tenant_id == tenant_id, activities.c.activity_hash == key).values(definition_json=text)
+        )
+    else:
+        session.execute(sa.insert(activities).values(tenant_id=tenant_id, activity_hash=key, activity_id=activity_id, definition_json=text))
+
+
+def canonical_definitions(session: Session, tenant_id: int, activity_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    by_hash = {sha256_hex(a): a for a in activity_ids}
+    found: dict[str, dict[str, Any]] = {}
+    keys = list(by_hash)
+    for chunk in range(0, len(keys), 500):
+        for row in session.execute(
+            sa.select(activities.c.activity_id, activities.c.definition_json).where(
+                activities.c.tenant_id == tenant_id, activities.c.activity_hash.in_(keys[chunk : chunk + 500])
+            )
+        ):
+            found[row.activity_id] = json.loads(row.definition_json)
+    return found
+
+
+@dataclass(frozen=True)
+class StoredStatement:
+    statement: dict[str, Any]
+    stored_us: int
+    voided: bool
+
+
+def get_statement(session: Session, tenant_id: int, statement_id: str) -> StoredStatement | None:
+    row = session.execute(
+        sa.select(statements.c.full_json, statements.c.stored_us, statements.c.voided).where(
+            statements.c.tenant_id == tenant_id, statements.c.statement_id == statement_id.lower()
+        )
+    ).first()
+    return StoredStatement(json.loads(row.full_json), row.stored_us, row.voided) if row else None
+
+
+@dataclass(frozen=True)
+class Query:
+    """The filters of GET statements (Communication 2.1.3), already parsed."""
+
+    agent: str | None = None
+    verb: str | None = None
+    activity: str | None = None
+    registration: str | None = None
+    related_activities: bool = False
+    related_agents: bool = False
+    since_us: int | None = None
+    until_us: int | None = None
+    ascending: bool = False
+    mine_agent: str | None = None  # statements/read/mine for launch tokens: only this actor's statements
+    mine_authority: str | None = None  # statements/read/mine for Basic credentials: only what it stored
+
+
+def _filtered(table: Any, tenant_id: int, q: Query, link_exists: bool = False) -> tuple[Any, list[Any], Any, bool]:
+    """FROM clause, conditions, ordering column, and whether any non-time filter applies.
+
+    Agent and related-activity filters join ``lrs_statement_links`` so the index
+    (tenant_id, kind, value, seq) drives the query in seq order: no scan of the store.
+    With ``link_exists`` they become correlated EXISTS checks instead (when another table drives).
+    """
+    source: Any = table
+    conditions: list[Any] = [table.c.tenant_id == tenant_id]
+    order = table.c.seq
+    links: list[tuple[str, str, bool]] = []
+    if q.verb:
+        conditions.append(table.c.verb_id == q.verb)
+    if q.registration:
+        conditions.append(table.c.registration == q.registration.lower())
+    if q.activity:
+        if q.related_activities:
+            links.append(("activity", q.activity, False))
+        else:
+            conditions.append(table.c.activity_id == q.activity)
+    if q.agent:
+        links.append(("agent", q.agent, not q.related_agents))
+    if q.mine_authority and not link_exists:
+        links.append(("auth", q.mine_authority, False))
+    for index, (kind, value, direct_only) in enumerate(links):
+        link = statement_links.alias(f"{table.name}_l{index}")
+        matches = [link.c.tenant_id == tenant_id, link.c.kind == kind, link.c.value == value]
+        if direct_only:
+            matches.append(link.c.direct.is_(True))
+        if link_exists:
+            conditions.append(sa.exists(sa.select(link.c.seq).where(link.c.seq == table.c.seq, *matches)))
+            continue
+        source = source.join(link, link.c.seq == table.c.seq)
+        conditions += matches
+        if index == 0:
+            order = link.c.seq
+    return source, conditions, order, bool(q.verb or q.registration or q.activity or q.agent)
+
+
+def max_seq(session: Session, tenant_id: int) -> int:
+    return int(session.execute(sa.select(sa.func.coalesce(sa.func.max(statements.c.seq), 0)).where(statements.c.tenant_id == tenant_id)).scalar_one())
+
+
+def query_statements(
+    session: Session, tenant_id: int, q: Query, limit: int, after_seq: int | None, high_seq: int
+) -> list[tuple[int, StoredStatement]]:
+    """One page of non-voided statements matching ``q``; ``after_seq`` continues a previous page.
+
+    StatementRef rule (Communication 2.1.3, "Filter Conditions for StatementRefs"): a statement
+    whose object refers to a statement that matches the non-time filters matches too, recursively
+    (a reference to a reference to a match matches). A second query walks the reference chains
+    with a recursive CTE over the few referring statements only, and its rows are merged by seq.
+    The time bounds, voiding and read/mine apply to the referring statement itself.
+    """
+    s = statements.alias("s")
+
+    def bounds(table: Any, order: Any) -> list[Any]:
+        where: list[Any] = [table.c.voided.is_(False), order <= high_seq]
+        if q.since_us is not None:
+            where.append(table.c.stored_us > q.since_us)
+        if q.until_us is not None:
+            where.append(table.c.stored_us <= q.until_us)
+        if q.mine_agent:
+            where.append(table.c.actor_ifi == q.mine_agent)
+        if after_seq is not None:
+            where.append(order > after_seq if q.ascending else order < after_seq)
+        return where
+
+    source, conditions, order, filtered = _filtered(s, tenant_id, q)
+    direction = order.asc() if q.ascending else order.desc()
+    rows = session.execute(
+        sa.select(s.c.seq, s.c.full_json, s.c.stored_us).select_from(source).where(*conditions, *bounds(s, order)).order_by(direction).limit(limit)
+    ).all()
+    found = {row.seq: row for row in rows}
+    # Most stores hold few or no StatementRefs: ask the ref index first (one index probe), so the
+    # chain query below only runs when there is a chain to walk.
+    has_refs = filtered and session.execute(
+        sa.select(statements.c.seq).where(statements.c.tenant_id == tenant_id, statements.c.ref_id > "").limit(1)
+    ).first() is not None
+    if has_refs:
+        # Few statements refer to others: collect them first (materialized, from the ref index), then
+        # check their targets, so the store is never scanned in seq order looking for them.
+        refs = (
+            sa.select(statements.c.seq.label("seq"), statements.c.statement_id.label("statement_id"), statements.c.ref_id.label("ref_id"))
+            .where(statements.c.tenant_id == tenant_id, statements.c.ref_id > "")
+            .cte("refs")
+            .prefix_with("MATERIALIZED")
+        )
+        # chain(seq, target): every statement a referring statement reaches through references.
+        # UNION (not UNION ALL) drops repeated rows, so a reference cycle ends.
+        chain = sa.select(refs.c.seq.label("seq"), refs.c.ref_id.label("target")).cte("chain", recursive=True)
+        step = refs.alias("step")
+        chain = chain.union(
+            sa.select(chain.c.seq, step.c.ref_id).select_from(chain.join(step, step.c.statement_id == chain.c.target))
+        )
+        r = statements.alias("r")
+        t = statements.alias("t")
+        _, target_conditions, _, _ = _filtered(t, tenant_id, q, link_exists=True)
+        joined = chain.join(t, sa.and_(t.c.tenant_id == tenant_id, t.c.statement_id == chain.c.target)).join(r, r.c.seq == chain.c.seq)
+        if q.mine_authority:
+            mine = statement_links.alias("mine")
+            joined = joined.join(mine, sa.and_(mine.c.seq == r.c.seq, mine.c.kind == "auth", mine.c.value == q.mine_authority))
+        referring = session.execute(
+            sa.select(r.c.seq, r.c.full_json, r.c.stored_us)
+            .distinct()
+            .select_from(joined)
+            .where(t.c.tenant_id == tenant_id, *target_conditions, *bounds(r, r.c.seq))
+            .order_by(r.c.seq.asc() if q.ascending else r.c.seq.desc())
+            .limit(limit)
+        ).all()
+        for row in referring:
+            found.setdefault(row.seq, row)
+    ordered = sorted(found, reverse=not q.ascending)[:limit]
+    return [(seq, StoredStatement(json.loads(found[seq].full_json), found[seq].stored_us, False)) for seq in ordered]
+
+
+def attachment_data(session: Session, tenant_id: int, sha2s: Iterable[str]) -> dict[str, tuple[str, bytes]]:
+    found: dict[str, tuple[str, bytes]] = {}
+    keys = list(set(sha2s))
+    for chunk in range(0, len(keys), 500):
+        for row in session.execute(
+            sa.select(attachments).where(attachments.c.tenant_id == tenant_id, attachments.c.sha2.in_(keys[chunk : chunk + 500]))
+        ):
+            found[row.sha2] = (row.content_type, bytes(row.content))
+    return found
+
+
+# --------------------------------------------------------------------------- documents
+@dataclass(frozen=True)
+class Document:
+    doc_id: str
+    content: bytes
+    content_type: str
+    etag: str
+    updated_us: int
+
+
+def _scope_hash(kind: str, activity_id: str | None, agent_ifi: str | None, registration: str | None) -> str:
+    return sha256_hex(json.dumps([kind, activity_id or "", agent_ifi or "", (registration or "").lower()]))
+
+
+@dataclass(frozen=True)
+class DocumentScope:
+    """Where a document lives: state (activity+agent[+registration]), activity or agent profile."""
+
+    kind: str
+    activity_id: str | None = None
+    agent_ifi: str | None = None
+    registration: str | None = None
+
+    @property
+    def hash(self) -> str:
+        return _scope_hash(self.kind, self.activity_id, self.agent_ifi, self.registration)
+
+
+def get_document(session: Session, tenant_id: int, scope: DocumentScope, doc_id: str) -> Document | None:
+    row = session.execute(
+        sa.select(documents).where(
+            documents.c.tenant_id == tenant_id,
+            documents.c.kind == scope.kind,
+            documents.c.scope_hash == scope.hash,
+            documents.c.doc_hash == sha256_hex(doc_id),
+        )
+    ).first()
+    return Document(row.doc_id, bytes(row.content), row.content_type, row.etag, row.updated_us) if row else None
+
+
+class StaleDocument(Exception):
+    """The document changed between the precondition check and the write (a concurrent writer won)."""
+
+
+def put_document(
+    session: Session, tenant_id: int, scope: DocumentScope, doc_id: str, content: bytes, content_type: str, expected_etag: str | None = None
+) -> Document:
+    """Create or replace a document; with ``expected_etag`` only if it still has that ETag (compare-and-set).
+
+    Raises:
+        StaleDocument: another request replaced or deleted it since ``expected_etag`` was read.
+    """
+    etag = hashlib.sha1(content).hexdigest()
+    updated = now_us()
+    where = [
+        documents.c.tenant_id == tenant_id,
+        documents.c.kind == scope.kind,
+        documents.c.scope_hash == scope.hash,
+        documents.c.doc_hash == sha256_hex(doc_id),
+    ]
+    if expected_etag is not None:
+        # One UPDATE with the ETag in its WHERE: of two writers holding the same ETag only one matches a row.
+        result = session.execute(
+            sa.update(documents).where(*where, documents.c.etag == expected_etag)
+            .values(content=content, content_type=content_type, etag=etag, updated_us=updated)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise StaleDocument(doc_id)
+    elif session.execute(sa.select(documents.c.id).where(*where)).first():
+        session.execute(sa.update(documents).where(*where).values(content=content, content_type=content_type, etag=etag, updated_us=updated))
+    else:
+        session.execute(
+            sa.insert(documents).values(
+                tenant_id=tenant_id,
+                kind=scope.kind,
+                scope_hash=scope.hash,
+                doc_hash=sha256_hex(doc_id),
+                doc_id=doc_id,
+                content=content,
+                content_type=content_type,
+                etag=etag,
+                updated_us=updated,
+            )
+        )
+    return Document(doc_id, content, content_type, etag, updated)
+
+
+def list_documents(session: Session, tenant_id: int, scope: DocumentScope, since_us: int | None) -> list[tuple[str, int]]:
+    where = [documents.c.tenant_id == tenant_id, documents.c.kind == scope.kind, documents.c.scope_hash == scope.hash]
+    if since_us is not None:
+        where.append(documents.c.updated_us > since_us)
+    return [(r.doc_id, r.updated_us) for r in session.execute(sa.select(documents.c.doc_id, documents.c.updated_us).where(*where).order_by(documents.c.doc_id))]
+
+
+def delete_documents(session: Session, tenant_id: int, scope: DocumentScope, doc_id: str | None, expected_etag: str | None = None) -> None:
+    where = [documents.c.tenant_id == tenant_id, documents.c.kind == scope.kind, documents.c.scope_hash == scope.hash]
+    if doc_id is not None:
+        where.append(documents.c.doc_hash == sha256_hex(doc_id))
+    if expected_etag is not None:
+        where.append(documents.c.etag == expected_etag)
+    result = session.execute(sa.delete(documents).where(*where))
+    if expected_etag is not None and result.rowcount != 1:  # type: ignore[attr-defined]
+        raise StaleDocument(doc_id or "")
+
+
+def require_tenant(session: Session, slug: str) -> Tenant:
+    tenant = tenant_by_slug(session, slug)
+    if tenant is None:
+        raise NotFound(f"no LRS tenant {slug!r}; create it with `smeb lrs tenant add {slug}`")
+    return tenant
+
+

@@ -1,0 +1,373 @@
+"""The LTI edge: OIDC login, launch, JWKS, deep linking; errors translated to HTTP in one place."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+)
+from pylti1p3.deep_link import DeepLink
+from pylti1p3.deep_link_resource import DeepLinkResource
+from pylti1p3.exception import LtiException, LtiServiceException, OIDCException
+from pylti1p3.lineitem import LineItem
+from werkzeug.wrappers import Response as BaseResponse
+
+from smeb_lti.db import session_scope
+from smeb_lti.lti import keys, launches, registrations
+from smeb_lti.lti.errors import (
+    DeepLinkingError,
+    Forbidden,
+    InvalidToken,
+    LoginError,
+    LtiError,
+    PlatformUnreachable,
+    ReplayedToken,
+    StateError,
+    UnknownDeployment,
+)
+from smeb_lti.lti.services import LtiServices, lti_services
+from smeb_lti.lti.storage import DbStore
+from smeb_lti.lti.tool_conf import ToolRegistration
+from smeb_lti.lti.validation import STATE_TTL, StateRecord, make_request
+
+bp = Blueprint("lti", __name__, template_folder="templates")
+
+STATE_COOKIE = "lti_state_"
+LOGIN_PARAMS = ("iss", "login_hint", "target_link_uri", "lti_message_hint", "client_id", "lti_deployment_id")
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _secure(services: LtiServices) -> bool:
+    return request.is_secure or (services.settings.public_url or "").startswith("https://")
+
+
+def _set_state_cookie(response: BaseResponse, services: LtiServices, state: str) -> None:
+    # Over HTTPS the cookie must cross sites (the launch is a cross-site form POST, often in an iframe):
+    # SameSite=None; Secure; Partitioned (CHIPS) so Chrome keeps it in the LMS's partition.
+    if _secure(services):
+        response.set_cookie(STATE_COOKIE + state, state, max_age=STATE_TTL, path="/lti/", secure=True, httponly=True, samesite="None", partitioned=True)
+    else:
+        response.set_cookie(STATE_COOKIE + state, state, max_age=STATE_TTL, path="/lti/", httponly=True, samesite="Lax")
+
+
+def _clear_state_cookie(response: BaseResponse, services: LtiServices, state: str) -> None:
+    if _secure(services):
+        response.delete_cookie(STATE_COOKIE + state, path="/lti/", secure=True, httponly=True, samesite="None", partitioned=True)
+    else:
+        response.delete_cookie(STATE_COOKIE + state, path="/lti/", httponly=True, samesite="Lax")
+
+
+def _same(given: str, expected: str) -> bool:
+    """Constant-time comparison; on bytes, because ``compare_digest`` refuses non-ASCII text (a 500 otherwise)."""
+    return secrets.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+
+
+def launch_url(services: LtiServices) -> str:
+    return services.public_url(request.url_root) + "/lti/launch"
+
+
+@bp.route("/lti/login", methods=["GET", "POST"])
+def login() -> BaseResponse:
+    """OIDC third-party initiated login (LTI Security Framework §5.1.1): answer with the authentication request."""
+    services = lti_services()
+    params = {k: v for k in LOGIN_PARAMS if (v := request.values.get(k))}
+    missing = [k for k in ("iss", "login_hint", "target_link_uri") if k not in params]
+    if missing:
+        raise LoginError(f"the OIDC login initiation lacks {', '.join(missing)}; the platform must send iss, login_hint and target_link_uri")
+    if urlsplit(params["target_link_uri"]).scheme not in ("http", "https"):
+        raise LoginError(f"target_link_uri {params['target_link_uri']!r} is not an http(s) URL")
+    with services.sessions() as session:
+        registration = registrations.resolve(session, params["iss"], params.get("client_id"))
+        if "lti_deployment_id" in params:
+            registrations.require_deployment(registration, params["lti_deployment_id"])
+        reg_id, client_id, auth_login_url = registration.id, registration.client_id, registration.auth_login_url
+
+    state = secrets.token_urlsafe(32)
+    nonce = secrets.token_urlsafe(32)
+    storage_target = request.values.get("lti_storage_target") or None
+    record = StateRecord(
+        nonce=nonce,
+        registration_id=reg_id,
+        storage_secret=secrets.token_urlsafe(32) if storage_target else None,
+        storage_target=storage_target,
+        platform_origin=_origin(auth_login_url),
+        login_params=params,
+    )
+    services.store.put("state:" + state, record.to_json(), STATE_TTL)
+    if isinstance(services.store, DbStore) and secrets.randbelow(50) == 0:
+        services.store.purge_expired()  # now and then, so table lti_kv does not grow with old states
+    sessions = services.session_service()
+    sessions.set_launch_data_lifetime(STATE_TTL)
+    sessions.save_nonce(nonce)
+
+    auth = {
+        "scope": "openid",
+        "response_type": "id_token",
+        "response_mode": "form_post",
+        "prompt": "none",
+        "client_id": client_id,
+        "redirect_uri": launch_url(services),
+        "state": state,
+        "nonce": nonce,
+        "login_hint": params["login_hint"],
+    }
+    if "lti_message_hint" in params:
+        auth["lti_message_hint"] = params["lti_message_hint"]
+    target = auth_login_url + ("&" if "?" in auth_login_url else "?") + urlencode(auth)
+    response: BaseResponse
+    if storage_target:
+        # Platform storage (LTI Client Side postMessages): the state secret goes into the platform's frame,
+        # so the launch can be bound to this browser without any third-party cookie.
+        response = Response(
+            render_template(
+                "lti/put_data.html",
+                auth_url=auth_login_url,
+                auth_params=auth,
+                storage_target=storage_target,
+                platform_origin=record.platform_origin,
+                key="state_" + state,
+                value=record.storage_secret,
+            )
+        )
+    else:
+        response = redirect(target, code=302)
+    _set_state_cookie(response, services, state)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _load_state(services: LtiServices, state: str) -> StateRecord:
+    raw = services.store.get("state:" + state)
+    if not isinstance(raw, dict):
+        if services.store.get("state-used:" + state) is not None:
+            raise ReplayedToken("this launch was already used (its state and nonce are single-use): start the activity again from the LMS")
+        raise StateError("the launch's state is unknown or has expired (a login must complete within 10 minutes): start the activity again from the LMS")
+    return StateRecord.from_json(raw)
+
+
+def _new_window_url(services: LtiServices, record: StateRecord) -> str:
+    return services.public_url(request.url_root) + "/lti/login?" + urlencode(dict(record.login_params))
+
+
+@bp.post("/lti/launch")
+def launch() -> BaseResponse:
+    """The OIDC authentication response: validate the id_token and hand the learner to the player."""
+    services = lti_services()
+    if request.form.get("error"):
+        raise LoginError(f"the platform refused the login: {request.form.get('error')}: {request.form.get('error_description') or ''}".strip())
+    state = request.form.get("state") or ""
+    id_token = request.form.get("id_token") or ""
+    if not state:
+        raise StateError("the launch has no 'state': start the activity again from the LMS")
+    if not id_token:
+        raise InvalidToken("the launch has no id_token")
+    record = _load_state(services, state)
+
+    cookie = request.cookies.get(STATE_COOKIE + state) or ""
+    proof = request.form.get("lti_storage_proof")
+    holds_state = _same(cookie, state)
+    if not holds_state and record.storage_target and record.storage_secret:
+        if proof is None:
+            # No cookie came back (third-party cookies blocked): ask the platform's storage.
+            return Response(
+                render_template(
+                    "lti/get_data.html",
+                    action=launch_url(services),
+                    storage_target=record.storage_target,
+                    platform_origin=record.platform_origin,
+                    key="state_" + state,
+                    state=state,
+                    id_token=id_token,
+                    new_window_url=_new_window_url(services, record),
+                ),
+                headers={"Cache-Control": "no-store"},
+            )
+        holds_state = _same(proof, record.storage_secret)
+    if not holds_state:
+        services.store.delete("state:" + state)
+        raise StateError(
+            "this browser did not start this launch (its state cookie is missing: third-party cookies may be blocked). "
+            "Open the activity in a new window.",
+            retry_url=_new_window_url(services, record),
+        )
+    # The single-use gate: an atomic add of the "used" mark, written before the state is removed, so a
+    # concurrent or later replay always finds one of the two and is told the launch was already used.
+    if not services.store.add("state-used:" + state, True, STATE_TTL) or services.store.consume("state:" + state) is None:
+        raise ReplayedToken("this launch was already used (its state and nonce are single-use): start the activity again from the LMS")
+
+    message_launch = services.message_launch(make_request(request.form))
+    message_launch.validate_with_state(record)
+    claims = message_launch.claims
+    with session_scope(services.sessions) as session:
+        context = launches.save_launch(
+            session,
+            launches.new_launch_id(),
+            message_launch.registration_id or 0,
+            message_launch.get_client_id(),
+            claims,
+            services.settings.launch_ttl,
+        )
+    base = services.public_url(request.url_root)
+    where = "/deep-link/" if context.is_deep_linking else "/play/"
+    response = redirect(base + where + context.launch_id, code=303)
+    _clear_state_cookie(response, services, state)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/.well-known/jwks.json")
+def jwks() -> Response:
+    """The tool's public keys (active and recently retired) for platforms verifying our signatures."""
+    services = lti_services()
+    with session_scope(services.sessions) as session:
+        keys.ensure_key(session, services.fernet)
+        body = keys.jwks(session)
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+# --- deep linking --------------------------------------------------------------------------
+
+
+def _catalogue() -> list[dict[str, Any]]:
+    from smeb_lti.catalogue import installed
+
+    with lti_services().sessions() as session:
+        rows = installed(session)
+        return [json.loads(r.model_json) for r in rows]
+
+
+def _module_points(module: dict[str, Any]) -> int:
+    return sum(int(b.get("points") or 0) for lesson in module.get("lessons", []) for b in lesson.get("blocks", []) if b.get("type") == "quiz")
+
+
+def _deep_link_context(launch_id: str) -> Any:
+    services = lti_services()
+    with services.sessions() as session:
+        context = launches.get_launch(session, launch_id)
+    if not context.is_deep_linking:
+        raise Forbidden("this launch is not a deep-linking request: add the activity from the LMS's 'select content' button")
+    if not context.is_instructor:
+        raise Forbidden("only instructors and course designers can choose content")
+    return context
+
+
+def _data_field(settings: Any) -> str:
+    data = settings.get("data") if settings else None
+    return "" if data is None else data if isinstance(data, str) else json.dumps(data, sort_keys=True)
+
+
+@bp.get("/deep-link/<launch_id>")
+def deep_link_page(launch_id: str) -> Response:
+    context = _deep_link_context(launch_id)
+    response = Response(
+        render_template(
+            "lti/deep_link.html",
+            context=context,
+            lang=context.locale,
+            courses=_catalogue(),
+            module_points=_module_points,
+            data=_data_field(context.deep_linking),
+            multiple=str((context.deep_linking or {}).get("accept_multiple", "")).lower() == "true",
+        )
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/deep-link/<launch_id>")
+def deep_link_response(launch_id: str) -> Response:
+    """Sign the ``LtiDeepLinkingResponse`` for the selection and post it back to the platform."""
+    services = lti_services()
+    context = _deep_link_context(launch_id)
+    settings = dict(context.deep_linking or {})
+    if not _same(request.form.get("data", ""), _data_field(settings)):
+        raise DeepLinkingError("the deep-linking 'data' value was changed; it must be returned to the platform unchanged")
+    selections = request.form.getlist("item")
+    if not selections:
+        raise DeepLinkingError("choose a course or a module")
+    if len(selections) > 1 and str(settings.get("accept_multiple", "")).lower() != "true":
+        raise DeepLinkingError("the platform accepts one item here: choose one course or module")
+    courses = {c_["slug"]: c_ for c_ in _catalogue()}
+    base = services.public_url(request.url_root)
+    items = []
+    for selection in selections:
+        slug, _, module_id = selection.partition("/")
+        course = courses.get(slug)
+        if course is None:
+            raise DeepLinkingError(f"no installed course {slug!r}")
+        title = course["title"].get(context.locale) or course["title"]["nb"]
+        points = int(course.get("maxPoints") or 0)
+        custom = {"course": slug}
+        resource_id = slug
+        if module_id:
+            module = next((m for m in course["modules"] if m["id"] == module_id), None)
+            if module is None:
+                raise DeepLinkingError(f"course {slug!r} has no module {module_id!r}")
+            title = f"{title}: {module['title'].get(context.locale) or module['title']['nb']}"
+            points = _module_points(module)
+            custom["module"] = module_id
+            resource_id = f"{slug}/{module_id}"
+        # A gradebook column needs scoreMaximum > 0 (AGS §3.2.7); without quizzes the score is completion (1 = done).
+        line_item = LineItem().set_score_maximum(points or 1).set_label(title).set_resource_id(resource_id)
+        items.append(
+            DeepLinkResource().set_title(title).set_url(base + "/lti/launch").set_custom_params(custom).set_lineitem(line_item)
+        )
+    with session_scope(services.sessions) as session:
+        row = registrations.get(session, context.registration_id)
+        signing = keys.signing_key(session, services.fernet)
+        registration = ToolRegistration(row, signing)
+        link = DeepLink(registration, context.deployment_id, settings)  # type: ignore[arg-type]
+        token = link.get_response_jwt(items)
+        launches.end_launch(session, launch_id)
+    response = Response(render_template("lti/deep_link_response.html", return_url=settings["deep_link_return_url"], jwt=token))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- errors --------------------------------------------------------------------------------
+
+
+def _error_response(error: LtiError) -> Response:
+    services = lti_services()
+    wants_json = request.accept_mimetypes.best == "application/json" or request.path.startswith("/.well-known/")
+    if wants_json:
+        response = jsonify({"error": type(error).__name__, "message": error.message})
+    else:
+        response = Response(
+            render_template("lti/error.html", message=error.message, retry_url=getattr(error, "retry_url", None)),
+            mimetype="text/html",
+        )
+    response.status_code = error.status
+    # Nothing of a failed launch stays behind in the browser either.
+    state = request.form.get("state") if request.method == "POST" else None
+    if state and STATE_COOKIE + state in request.cookies:
+        _clear_state_cookie(response, services, state)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    """The one place where LTI errors (ours and pylti1p3's) become HTTP responses."""
+    app.register_error_handler(LtiError, _error_response)
+    app.register_error_handler(LtiServiceException, lambda e: _error_response(PlatformUnreachable(str(e))))
+    app.register_error_handler(OIDCException, lambda e: _error_response(LoginError(str(e))))
+    app.register_error_handler(LtiException, lambda e: _error_response(LtiError(str(e))))
+
+
+__all__ = ["UnknownDeployment", "bp", "register_error_handlers"]

@@ -1,0 +1,38 @@
+// Independent verifier for the OpenBadgeCredential (npm jose + jsonld; nothing of ours).
+// stdin: {"jwt": "...", "jwks": {...}, "contexts": {"<url>": "<local file>"}}
+// stdout: one JSON line {"ok": true, "kid": ..., "expandedTypes": [...]} or {"ok": false, "error": ...}
+import { readFileSync } from "node:fs";
+import * as jose from "jose";
+import jsonld from "jsonld";
+
+const input = JSON.parse(readFileSync(0, "utf8"));
+const contexts = Object.fromEntries(
+  Object.entries(input.contexts).map(([url, file]) => [url, JSON.parse(readFileSync(file, "utf8"))]),
+);
+// Contexts come from local files only: any other URL is an error, never a fetch.
+const documentLoader = async (url) => {
+  if (!(url in contexts)) throw new Error(`context not available offline: ${url}`);
+  return { contextUrl: null, documentUrl: url, document: contexts[url] };
+};
+
+try {
+  const header = jose.decodeProtectedHeader(input.jwt);
+  if (header.alg !== "EdDSA") throw new Error(`alg ${header.alg}`);
+  // The header names a did:key; the issuer's JWKS publishes the same key with its did.
+  const jwk = input.jwks.keys.find((k) => k.did === header.kid);
+  if (!jwk) throw new Error(`kid ${header.kid} not in the issuer's JWKS`);
+  const key = await jose.importJWK({ kty: jwk.kty, crv: jwk.crv, x: jwk.x }, "EdDSA");
+  const { payload } = await jose.jwtVerify(input.jwt, key, { algorithms: ["EdDSA"], typ: "vc+jwt" });
+  if (payload.iss !== payload.issuer.id || payload.jti !== payload.id) throw new Error("JWT claims do not mirror the credential");
+  const credential = { ...payload };
+  for (const claim of ["iss", "jti", "nbf", "sub", "iat", "exp"]) delete credential[claim];
+  // safe mode: every term must be defined by the contexts (no silently dropped properties).
+  const expanded = await jsonld.expand(credential, { documentLoader, safe: true });
+  const types = expanded[0]["@type"];
+  const subject = expanded[0]["https://www.w3.org/2018/credentials#credentialSubject"][0];
+  const achievement = subject["https://purl.imsglobal.org/spec/vc/ob/vocab.html#achievement"][0];
+  const achievementName = achievement["https://schema.org/name"][0]["@value"];
+  console.log(JSON.stringify({ ok: true, kid: header.kid, expandedTypes: types, achievementName }));
+} catch (error) {
+  console.log(JSON.stringify({ ok: false, error: String(error && error.message || error) }));
+}

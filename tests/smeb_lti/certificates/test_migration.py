@@ -1,0 +1,25 @@
+"""The ``cert`` Alembic branch: creates its tables on both databases and downgrades cleanly."""
+
+from __future__ import annotations
+
+from alembic import command
+from sqlalchemy import inspect
+
+from smeb_lti.db import alembic_config, make_engine, migrate
+
+TABLES = {"cert_signing_keys", "cert_certificates"}
+
+
+def test_the_cert_branch_upgrades_and_downgrades(db_url: str) -> None:
+    migrate(db_url)
+    engine = make_engine(db_url)
+    try:
+        assert TABLES <= set(inspect(engine).get_table_names())
+        indexes = {ix["name"] for ix in inspect(engine).get_indexes("cert_certificates")}
+        assert {"ix_cert_certificates_tenant", "ix_cert_certificates_learner"} <= indexes
+        command.downgrade(alembic_config(db_url), "cert@base")
+        assert not TABLES & set(inspect(engine).get_table_names())
+        migrate(db_url)
+        assert TABLES <= set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()

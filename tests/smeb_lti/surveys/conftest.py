@@ -1,0 +1,75 @@
+"""An app on SQLite and PostgreSQL with the all-blocks course and launches of several companies."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from content import load_course
+from smeb_lti import catalogue
+from smeb_lti.db import session_scope
+from smeb_lti.lti import claims as c
+from smeb_lti.lti import launches, registrations
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "courses" / "valid"
+ISSUER = "https://lms.example.no"
+LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
+INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
+
+
+@pytest.fixture
+def app(migrated_db_url: str, tmp_path: Path) -> Iterator[Flask]:
+    from smeb_lti.app import create_app
+
+    app = create_app({
+        "SMEB_DATABASE_URL": migrated_db_url,
+        "SMEB_DATA_DIR": str(tmp_path / "data"),
+        "SMEB_ENV": "development",
+        "SMEB_COURSE_DIRS": str(FIXTURES),
+        "SMEB_TODAY": "2026-11-02",
+        "TESTING": True,
+    })
+    with session_scope(app.extensions["smeb.sessions"]) as session:
+        catalogue.install(session, load_course(FIXTURES / "all-blocks"))
+        registrations.add(session, registrations.RegistrationInput(
+            issuer=ISSUER, client_id="client-1", auth_login_url=ISSUER + "/auth", auth_token_url=ISSUER + "/token",
+            key_set_url=ISSUER + "/jwks", deployment_ids=("dep-1",)))
+    yield app
+    app.extensions["smeb.engine"].dispose()
+
+
+def launch(app: Flask, *, sub: str = "learner-1", staff: bool = False, context: str = "firma-a", title: str | None = None,
+           locale: str = "nb-NO", course: str = "all-blocks") -> str:
+    """A stored launch, as the LTI layer leaves it after validating an id_token."""
+    claims: dict[str, Any] = {
+        "iss": ISSUER, "sub": sub, "aud": "client-1", "name": f"Navn {sub}",
+        c.MESSAGE_TYPE: c.RESOURCE_LINK_REQUEST, c.VERSION: "1.3.0", c.DEPLOYMENT_ID: "dep-1",
+        c.TARGET_LINK_URI: "https://tool.example/lti/launch", c.RESOURCE_LINK: {"id": "rl-1"},
+        c.ROLES: [INSTRUCTOR if staff else LEARNER], c.CUSTOM: {"course": course},
+        c.CONTEXT: {"id": context, "title": title or f"Elektro {context}"}, c.LAUNCH_PRESENTATION: {"locale": locale},
+    }
+    with session_scope(app.extensions["smeb.sessions"]) as session:
+        registration = registrations.find(session, ISSUER, "client-1")
+        assert registration is not None
+        return launches.save_launch(session, launches.new_launch_id(), registration.id, "client-1", claims, 3600).launch_id
+
+
+def csrf_of(client: FlaskClient, url: str) -> str:
+    page = client.get(url).get_data(as_text=True)
+    found = re.search(r'name="csrf" value="([0-9a-f]+)"', page)
+    assert found, page[:2000]
+    return found.group(1)
+
+
+def token_for(app: Flask, launch_id: str) -> str:
+    """This launch's CSRF token, for posts from pages that render no form (what a forger would need)."""
+    from smeb_lti.surveys.web import csrf_token
+
+    with app.test_request_context():
+        return csrf_token(launch_id)

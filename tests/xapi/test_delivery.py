@@ -1,0 +1,140 @@
+"""xapi.delivery in-process: the real Ralph LRS, the real database (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, select
+
+from smeb_lti.db import make_engine
+from tests.ralph import (  # noqa: F401
+    RalphServer,
+    free_port,
+    ralph,
+    ralph_rejects_this_statement,
+    sample_statement,
+    scripted_lrs,
+)
+from xapi import outbox
+from xapi.delivery import DeliveryPolicy, Worker, backoff_delay
+from xapi.destinations import Destination
+
+pytestmark = pytest.mark.ralph
+T = outbox.outbox_table
+
+
+@pytest.fixture
+def engine(migrated_db_url: str) -> Iterator[Engine]:
+    engine = make_engine(migrated_db_url)
+    yield engine
+    engine.dispose()
+
+
+def _destination(server: RalphServer, password: str | None = None) -> Destination:
+    return Destination("ralph", server.endpoint, server.username, password or server.password)
+
+
+def _statuses(engine: Engine) -> dict[str, str]:
+    with engine.connect() as conn:
+        return {r.item_id: r.status for r in conn.execute(select(T.c.item_id, T.c.status))}
+
+
+def test_backoff_is_full_jitter_below_a_capped_exponential_bound() -> None:
+    top = lambda low, high: high
+    assert [backoff_delay(n, 1.0, 60.0, top) for n in range(8)] == [1, 2, 4, 8, 16, 32, 60, 60]
+    assert backoff_delay(10_000, 1.0, 60.0, top) == 60  # no overflow for a row retried for months
+    rng = random.Random(7)
+    delays = [backoff_delay(5, 1.0, 60.0, rng.uniform) for _ in range(200)]
+    assert all(0 <= d <= 32 for d in delays) and max(delays) - min(delays) > 10
+
+
+def test_a_policy_whose_lease_is_shorter_than_the_timeout_is_refused() -> None:
+    with pytest.raises(ValueError, match="lease_seconds"):
+        DeliveryPolicy(lease_seconds=5, timeout=10)
+    with pytest.raises(ValueError, match="batch_size"):
+        DeliveryPolicy(batch_size=101)
+
+
+def test_one_bad_statement_is_isolated_and_parked_while_the_rest_are_delivered(engine: Engine, ralph: RalphServer) -> None:
+    with engine.begin() as conn:
+        good = [outbox.enqueue(conn, sample_statement(n), ["ralph"]) for n in range(150)]
+        bad = outbox.enqueue(conn, ralph_rejects_this_statement(), ["ralph"])
+        good += [outbox.enqueue(conn, sample_statement(n), ["ralph"]) for n in range(150, 200)]
+    with Worker(engine, {"ralph": _destination(ralph)}) as worker:
+        stats = worker.run_once()
+    assert (stats.delivered, stats.parked) == (200, 1)
+    assert stats.requests <= 2 + 2 * 7  # a binary search, not one request per statement
+    statuses = _statuses(engine)
+    assert statuses.pop(bad) == "parked" and set(statuses.values()) == {"delivered"}
+    with engine.connect() as conn:
+        [parked] = outbox.parked_rows(conn)
+    assert "422" in (parked.last_error or "") and "mbox_sha1sum" in (parked.last_error or "")
+    assert set(ralph.stored_id_counts()) == set(good)
+
+
+def test_a_statement_ralph_already_holds_under_its_id_counts_as_delivered(engine: Engine, ralph: RalphServer) -> None:
+    with engine.begin() as conn:
+        statement_id = outbox.enqueue(conn, sample_statement(1), ["ralph"])
+        payload = conn.execute(select(T.c.payload)).scalar_one()
+    from xapi.client import LrsClient
+
+    with LrsClient(ralph.endpoint, username=ralph.username, password=ralph.password) as client:
+        different = payload.replace('"completion":true', '"completion":false')
+        assert client.send([different]).ok  # someone else stored another statement under our id
+    with Worker(engine, {"ralph": _destination(ralph)}) as worker:
+        assert worker.run_once().delivered == 1
+    with engine.connect() as conn:
+        note = conn.execute(select(T.c.last_error)).scalar_one()
+    assert _statuses(engine) == {statement_id: "delivered"} and "409" in note
+
+
+def test_wrong_credentials_keep_everything_and_name_the_problem(engine: Engine, ralph: RalphServer) -> None:
+    with engine.begin() as conn:
+        ids = [outbox.enqueue(conn, sample_statement(n), ["ralph"]) for n in range(120)]
+    with Worker(engine, {"ralph": _destination(ralph, password="wrong")}) as worker:
+        stats = worker.run_once()
+    assert stats.delivered == 0 and stats.requests == 1  # no second batch sent to an LRS refusing us
+    assert "credentials" in stats.errors[0]
+    assert set(_statuses(engine).values()) == {"pending"}
+    with engine.begin() as conn:
+        outbox.retry(conn)
+    with Worker(engine, {"ralph": _destination(ralph)}) as worker:
+        assert worker.run_once().delivered == 120
+    assert set(ralph.stored_id_counts()) == set(ids)
+
+
+def test_rows_for_a_destination_nobody_configured_are_reported_not_dropped(engine: Engine, ralph: RalphServer) -> None:
+    with engine.begin() as conn:
+        outbox.enqueue(conn, sample_statement(1), ["gone"])
+    with Worker(engine, {"ralph": _destination(ralph)}) as worker:
+        stats = worker.run_once()
+    assert "'gone'" in stats.errors[0] and set(_statuses(engine).values()) == {"pending"}
+
+
+def test_a_server_error_in_the_middle_of_isolating_a_bad_statement_keeps_the_rest_pending(engine: Engine, scripted_lrs) -> None:  # type: ignore[no-untyped-def]
+    server = scripted_lrs({"*": [(400, {"detail": "one is bad"}), (503, {"detail": "now down"})]})
+    with engine.begin() as conn:
+        for n in range(10):
+            outbox.enqueue(conn, sample_statement(n), ["scripted"])
+    with Worker(engine, {"scripted": Destination("scripted", server.endpoint)}) as worker:
+        stats = worker.run_once()
+    assert (stats.delivered, stats.parked, stats.rescheduled) == (0, 0, 10)
+    assert set(_statuses(engine).values()) == {"pending"}
+    assert len(server.seen) == 2
+
+
+def test_after_a_failed_batch_no_row_stays_leased_so_nothing_waits_for_a_lease_to_expire(engine: Engine) -> None:
+    with engine.begin() as conn:
+        for n in range(250):
+            outbox.enqueue(conn, sample_statement(n), ["down"])
+    nobody = Destination("down", f"http://127.0.0.1:{free_port()}/xAPI/", "k", "s")
+    with Worker(engine, {"down": nobody}, DeliveryPolicy(timeout=2)) as worker:
+        stats = worker.run_once()
+    assert (stats.requests, stats.rescheduled) == (1, 100)
+    with engine.connect() as conn:
+        leased = conn.execute(select(T.c.id).where(T.c.lease_token.is_not(None))).all()
+        attempts = sorted(conn.execute(select(T.c.attempts)).scalars())
+    assert leased == []  # the batch claimed ahead while the first was in flight was given back
+    assert attempts == [0] * 150 + [1] * 100

@@ -1,0 +1,123 @@
+"""Upstream destinations of the outbox: LRSs now, LTI AGS line items later.
+
+Configured by the environment variable ``SMEB_LRS_UPSTREAMS``, a JSON list::
+
+    [{"name": "bht-lrs", "endpoint": "https://lrs.example/xapi/",
+      "username": "key", "password": "secret", "version": "1.0.3"}]
+
+or by rows of the ``xapi_destinations`` table (created by the outbox migration). When a
+name appears in both, the environment wins, so an operator can fix credentials without a
+database write. Passwords are secrets: :meth:`Destination.__repr__` hides them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from xapi.errors import XapiError
+
+ENV_VAR = "SMEB_LRS_UPSTREAMS"
+KINDS = ("lrs", "ags")  # "ags" (LTI grade passback) is reserved: rows may name it, delivery does not yet
+
+
+class DestinationConfigError(XapiError):
+    """A destination is misconfigured; the message names the entry and the field."""
+
+
+@dataclass(frozen=True)
+class Destination:
+    name: str
+    endpoint: str
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    version: str = "1.0.3"
+    kind: str = "lrs"
+    # Ralph 5.1.0 ignores ?verb= and ?activity=; the query client then filters on our side.
+    server_filters: bool = True
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any], where: str) -> Destination:
+        unknown = set(data) - {"name", "endpoint", "username", "password", "version", "kind", "server_filters"}
+        if unknown:
+            raise DestinationConfigError(f"{where}: unknown field(s) {sorted(unknown)}")
+        for required in ("name", "endpoint"):
+            if not isinstance(data.get(required), str) or not data[required]:
+                raise DestinationConfigError(f"{where}: '{required}' must be a non-empty string")
+        if not str(data["endpoint"]).startswith(("http://", "https://")):
+            raise DestinationConfigError(f"{where}: 'endpoint' must be an http(s) URL, got {data['endpoint']!r}")
+        kind = data.get("kind", "lrs")
+        if kind not in KINDS:
+            raise DestinationConfigError(f"{where}: 'kind' must be one of {KINDS}, got {kind!r}")
+        version = data.get("version", "1.0.3")
+        if not isinstance(version, str) or not version.startswith(("1.0.", "2.0.")):
+            raise DestinationConfigError(f"{where}: 'version' must be 1.0.x or 2.0.x, got {version!r}")
+        return cls(
+            name=data["name"],
+            endpoint=data["endpoint"],
+            username=data.get("username"),
+            password=data.get("password"),
+            version=version,
+            kind=kind,
+            server_filters=bool(data.get("server_filters", True)),
+        )
+
+
+def parse_upstreams(text: str) -> dict[str, Destination]:
+    """Destinations from the JSON of ``SMEB_LRS_UPSTREAMS``."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise DestinationConfigError(f"{ENV_VAR} is not valid JSON: {error}") from error
+    if not isinstance(data, list):
+        raise DestinationConfigError(f"{ENV_VAR} must be a JSON list of objects")
+    found: dict[str, Destination] = {}
+    for index, item in enumerate(data):
+        where = f"{ENV_VAR}[{index}]"
+        if not isinstance(item, dict):
+            raise DestinationConfigError(f"{where} must be an object")
+        destination = Destination.from_mapping(item, where)
+        if destination.name in found:
+            raise DestinationConfigError(f"{where}: duplicate name {destination.name!r}")
+        found[destination.name] = destination
+    return found
+
+
+def load_destinations(conn: Connection | None = None, env: Mapping[str, str] | None = None) -> dict[str, Destination]:
+    """Every configured destination: the database's rows, overridden by the environment's."""
+    from xapi.outbox import destinations_table
+
+    env = os.environ if env is None else env
+    found: dict[str, Destination] = {}
+    if conn is not None:
+        for row in conn.execute(select(destinations_table)).mappings():
+            found[row["name"]] = Destination.from_mapping(
+                {k: row[k] for k in ("name", "endpoint", "username", "password", "version", "kind", "server_filters")},
+                f"xapi_destinations row {row['name']!r}",
+            )
+    if env.get(ENV_VAR):
+        found.update(parse_upstreams(env[ENV_VAR]))
+    return found
+
+
+def save_destination(conn: Connection, destination: Destination) -> None:
+    """Insert or replace a destination row (in the caller's transaction)."""
+    from xapi.outbox import destinations_table
+
+    conn.execute(destinations_table.delete().where(destinations_table.c.name == destination.name))
+    conn.execute(
+        destinations_table.insert().values(
+            name=destination.name,
+            kind=destination.kind,
+            endpoint=destination.endpoint,
+            username=destination.username,
+            password=destination.password,
+            version=destination.version,
+            server_filters=destination.server_filters,
+        )
+    )

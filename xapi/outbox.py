@@ -1,0 +1,311 @@
+"""The durable outbox: statements wait in the database until an upstream has them.
+
+The learner event and its statement are written in ONE transaction: :func:`enqueue` takes the
+caller's ``Connection`` (or ORM ``Session``) and never commits. A row exists per
+(item, destination), so one LRS being down does not hold back another.
+
+Rows are generic so that LTI AGS scores can use the same table later: ``kind`` says what the
+payload is (``lrs``: an xAPI statement; ``ags``: reserved), ``item_id`` is the idempotency key
+(the statement id), ``payload`` is the exact text sent on every try (byte-stable, so a retry
+of a request whose answer we lost is a no-op at the LRS, not a 409).
+
+Tables live on this package's own ``MetaData`` (``xapi`` imports nothing of ``smeb_lti``);
+the DDL itself is written out in the Alembic revision ``outbox_0001``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Connection,
+    CursorResult,
+    DateTime,
+    Engine,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    and_,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from xapi.client import serialize_statement
+from xapi.destinations import Destination
+from xapi.validation import validate_statement
+
+PENDING, DELIVERED, PARKED = "pending", "delivered", "parked"
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+_Id = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements only INTEGER PRIMARY KEY
+
+outbox_table = Table(
+    "xapi_outbox",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),
+    Column("destination", String(100), nullable=False),
+    Column("item_id", String(64), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("lease_token", String(36)),
+    Column("lease_until", DateTime(timezone=True)),
+    Column("last_error", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("delivered_at", DateTime(timezone=True)),
+    UniqueConstraint("destination", "item_id", name="uq_xapi_outbox_destination_item"),
+    Index("ix_xapi_outbox_due", "destination", "status", "next_attempt_at"),
+)
+
+destinations_table = Table(
+    "xapi_destinations",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("endpoint", String(1000), nullable=False),
+    Column("username", String(300)),
+    Column("password", String(300)),
+    Column("version", String(16), nullable=False),
+    Column("server_filters", Boolean, nullable=False),
+)
+
+Executor = Connection | Session
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    kind: str
+    destination: str
+    item_id: str
+    payload: str
+    status: str
+    attempts: int
+    last_error: str | None
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _timestamp(now: dt.datetime) -> str:
+    return now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+
+
+def prepare_statement(statement: Mapping[str, Any], now: dt.datetime | None = None) -> dict[str, Any]:
+    """A copy with ``id`` and ``timestamp`` set by us, so every retry sends the very same statement."""
+    prepared = dict(statement)
+    prepared.setdefault("id", str(uuid.uuid4()))
+    prepared.setdefault("timestamp", _timestamp(now or utcnow()))
+    return prepared
+
+
+def enqueue(
+    conn: Executor,
+    statement: Mapping[str, Any],
+    destinations: Iterable[str | Destination],
+    *,
+    version: str = "1.0.3",
+    now: dt.datetime | None = None,
+) -> str:
+    """Validate ``statement`` and add one outbox row per destination, in the caller's transaction.
+
+    Returns the statement id. Raises ``StatementValidationError`` (nothing written) when the
+    statement is invalid: an invalid statement must fail the learner event, not the worker.
+    """
+    now = now or utcnow()
+    prepared = prepare_statement(statement, now)
+    validate_statement(prepared, version=version)
+    payload = serialize_statement(prepared)
+    rows = []
+    for destination in destinations:
+        name, kind = (destination.name, destination.kind) if isinstance(destination, Destination) else (destination, "lrs")
+        rows.append(
+            {
+                "kind": kind,
+                "destination": name,
+                "item_id": prepared["id"],
+                "payload": payload,
+                "status": PENDING,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+        )
+    if not rows:
+        raise ValueError("enqueue needs at least one destination")
+    conn.execute(outbox_table.insert(), rows)
+    return str(prepared["id"])
+
+
+# -- the worker's side -----------------------------------------------------------------
+
+
+@contextmanager
+def _worker_transaction(engine: Engine) -> Iterator[Connection]:
+    """One short transaction of the delivery worker's own bookkeeping (claim, mark, reschedule)."""
+    with engine.begin() as conn:
+        yield conn
+
+
+def _as_utc(value: dt.datetime | None) -> dt.datetime | None:
+    if value is not None and value.tzinfo is None:  # SQLite keeps no offset; we only ever store UTC
+        return value.replace(tzinfo=dt.UTC)
+    return value
+
+
+def claim_batch(
+    engine: Engine,
+    destination: str,
+    *,
+    limit: int = 100,
+    lease_seconds: float = 120.0,
+    now: dt.datetime | None = None,
+    kind: str = "lrs",
+) -> tuple[str, list[OutboxRow]]:
+    """Lease up to ``limit`` due rows of one destination; returns (lease token, rows by id).
+
+    One statement: ``WITH chosen AS MATERIALIZED (SELECT ... LIMIT n) UPDATE ... RETURNING``. On PostgreSQL the
+    inner select is ``FOR UPDATE SKIP LOCKED``, so concurrent workers take disjoint rows without
+    waiting; SQLite runs the whole UPDATE under its single writer lock. A worker killed
+    mid-batch leaves a lease that expires after ``lease_seconds``; the next claim takes those
+    rows again. Longest-waiting rows first, so a batch that keeps failing cannot starve the
+    rows behind it.
+    """
+    now = now or utcnow()
+    token = str(uuid.uuid4())
+    t = outbox_table
+    lease_free = or_(t.c.lease_until.is_(None), t.c.lease_until < now)
+    due = and_(t.c.destination == destination, t.c.kind == kind, t.c.status == PENDING, t.c.next_attempt_at <= now, lease_free)
+    with _worker_transaction(engine) as conn:
+        chosen = select(t.c.id).where(due).order_by(t.c.next_attempt_at, t.c.id).limit(limit)
+        if conn.dialect.name == "postgresql":
+            chosen = chosen.with_for_update(skip_locked=True)
+        # MATERIALIZED: PostgreSQL must run the locking LIMIT query once, not re-plan it as a join.
+        chosen_ids = chosen.cte("chosen").prefix_with("MATERIALIZED")
+        claimed = (
+            update(t)
+            .where(t.c.id.in_(select(chosen_ids.c.id)), lease_free, t.c.status == PENDING)
+            .values(lease_token=token, lease_until=now + dt.timedelta(seconds=lease_seconds))
+            .returning(t.c.id, t.c.kind, t.c.destination, t.c.item_id, t.c.payload, t.c.status, t.c.attempts, t.c.last_error)
+        )
+        rows = sorted(conn.execute(claimed).all(), key=lambda r: r[0])
+    return token, [OutboxRow(*row) for row in rows]
+
+
+def release(engine: Engine, token: str) -> None:
+    """Give back a claimed batch that will not be sent now (e.g. the LRS just failed)."""
+    with _worker_transaction(engine) as conn:
+        conn.execute(update(outbox_table).where(outbox_table.c.lease_token == token).values(lease_token=None, lease_until=None))
+
+
+def extend_lease(engine: Engine, token: str, ids: Sequence[int], lease_seconds: float) -> None:
+    with _worker_transaction(engine) as conn:
+        conn.execute(
+            update(outbox_table)
+            .where(outbox_table.c.id.in_(ids), outbox_table.c.lease_token == token)
+            .values(lease_until=utcnow() + dt.timedelta(seconds=lease_seconds))
+        )
+
+
+def mark_delivered(engine: Engine, ids: Sequence[int], note: str | None = None) -> None:
+    """The upstream has these items (whoever's lease it was: delivered is true either way)."""
+    if not ids:
+        return
+    with _worker_transaction(engine) as conn:
+        conn.execute(
+            update(outbox_table)
+            .where(outbox_table.c.id.in_(ids), outbox_table.c.status != DELIVERED)
+            .values(status=DELIVERED, delivered_at=utcnow(), lease_token=None, lease_until=None, last_error=note,
+                    attempts=outbox_table.c.attempts + 1)
+        )
+
+
+def park(engine: Engine, token: str, ids: Sequence[int], reason: str) -> None:
+    """Permanently rejected: keep the row for a human (``smeb outbox parked``), never resend by itself."""
+    with _worker_transaction(engine) as conn:
+        conn.execute(
+            update(outbox_table)
+            .where(outbox_table.c.id.in_(ids), outbox_table.c.lease_token == token, outbox_table.c.status == PENDING)
+            .values(status=PARKED, lease_token=None, lease_until=None, last_error=reason[:4000],
+                    attempts=outbox_table.c.attempts + 1)
+        )
+
+
+def reschedule(engine: Engine, token: str, delays: Mapping[int, float], reason: str) -> None:
+    """Try again later: each row gets its own delay (the caller computes backoff with jitter)."""
+    now = utcnow()
+    with _worker_transaction(engine) as conn:
+        for row_id, delay in delays.items():
+            conn.execute(
+                update(outbox_table)
+                .where(outbox_table.c.id == row_id, outbox_table.c.lease_token == token, outbox_table.c.status == PENDING)
+                .values(next_attempt_at=now + dt.timedelta(seconds=delay), lease_token=None, lease_until=None,
+                        last_error=reason[:4000], attempts=outbox_table.c.attempts + 1)
+            )
+
+
+# -- operators' views ------------------------------------------------------------------
+
+
+def status_counts(conn: Executor) -> dict[tuple[str, str], int]:
+    """{(destination, status): count}."""
+    t = outbox_table
+    rows = conn.execute(select(t.c.destination, t.c.status, func.count()).group_by(t.c.destination, t.c.status))
+    return {(d, s): n for d, s, n in rows}
+
+
+def oldest_pending(conn: Executor) -> dict[str, dt.datetime]:
+    t = outbox_table
+    rows = conn.execute(select(t.c.destination, func.min(t.c.created_at)).where(t.c.status == PENDING).group_by(t.c.destination))
+    return {d: _as_utc(c) for d, c in rows if c is not None}  # type: ignore[misc]
+
+
+def parked_rows(conn: Executor, limit: int = 100) -> list[OutboxRow]:
+    t = outbox_table
+    rows = conn.execute(select(t).where(t.c.status == PARKED).order_by(t.c.id).limit(limit)).mappings()
+    return [OutboxRow(r["id"], r["kind"], r["destination"], r["item_id"], r["payload"], r["status"], r["attempts"], r["last_error"]) for r in rows]
+
+
+def pending_destinations(conn: Executor, kind: str | None = None) -> list[str]:
+    """Destinations that have rows waiting (of one ``kind`` — 'lrs' or 'ags' — when given)."""
+    t = outbox_table
+    query = select(t.c.destination).where(t.c.status == PENDING)
+    if kind is not None:
+        query = query.where(t.c.kind == kind)
+    return list(conn.execute(query.distinct()).scalars())
+
+
+def retry(conn: Executor, *, parked: bool = False, destination: str | None = None) -> int:
+    """Make pending rows due now (and, with ``parked``, put parked rows back in the queue)."""
+    t = outbox_table
+    statuses = [PENDING, PARKED] if parked else [PENDING]
+    query = update(t).where(t.c.status.in_(statuses)).values(status=PENDING, next_attempt_at=utcnow(), lease_token=None, lease_until=None)
+    if destination:
+        query = query.where(t.c.destination == destination)
+    result: CursorResult[Any] = conn.execute(query)  # type: ignore[assignment]
+    return result.rowcount or 0
