@@ -155,7 +155,7 @@ window.addEventListener("message", function (event) {{
             LTI + "resource_link": {"id": "rl-1", "title": "Kurs"},
             LTI + "roles": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"],
             LTI + "context": {"id": "ctx-1", "title": "Elektro 1"},
-            LTI + "custom": {"course": "test-all-blocks"},
+            LTI + "custom": {"course": "all-blocks"},  # the slug of tests/fixtures/courses/valid/all-blocks
             "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint": {
                 "scope": ["https://purl.imsglobal.org/spec/lti-ags/scope/score"],
                 "lineitems": self.issuer + "/lineitems",

@@ -32,7 +32,7 @@ def test_a_resource_link_launch_redirects_to_the_player_with_a_stored_context(ap
     assert context.is_instructor is False
     assert context.locale == "nb"
     assert (context.name, context.email, context.context_id, context.resource_link_id) == ("Kari Elektriker", "kari@example.no", "ctx-1", "rl-1")
-    assert dict(context.custom) == {"course": "test-all-blocks"}
+    assert dict(context.custom) == {"course": "all-blocks"}
     assert context.ags is not None and context.ags["lineitems"] == platform.issuer + "/lineitems"
     assert context.nrps is None and context.deep_linking is None
 

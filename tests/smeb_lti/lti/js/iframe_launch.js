@@ -1,6 +1,10 @@
 // Opens an LMS course page that embeds the tool in a cross-site iframe and waits until the tool's
-// iframe reaches the player URL. Prints {frameUrl, log, cookies} as JSON.
+// iframe has received the player page. Prints {frameUrl, status, log, frames, navigations} as JSON.
 // Usage: node iframe_launch.js '{"chromium": "/usr/bin/chromium", "url": "...", "expect": "/play/", "userDataDir": "..."}'
+//
+// The player is recognised by the document response the browser received for it, not by polling
+// frame.url(): the tool's frame hops between sites (tool → LMS → tool), so Chromium moves it between
+// renderer processes, and under load playwright's frame tree can lag behind such a swap for a long time.
 "use strict";
 const path = require("path");
 const { chromium } = require(path.resolve(__dirname, "../../../../node_modules/playwright-core"));
@@ -14,20 +18,27 @@ const opts = JSON.parse(process.argv[2]);
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
       "--disable-component-update", "--disable-sync"],
   });
-  const out = { frameUrl: null, log: [] };
+  const out = { frameUrl: null, log: [], navigations: [] };
+  let resolveArrived;
+  const arrived = new Promise((resolve) => { resolveArrived = resolve; });
+  context.on("response", (response) => {
+    const request = response.request();
+    if (!request.isNavigationRequest()) return;
+    out.navigations.push(`${request.method()} ${response.url()} ${response.status()}`);
+    if (response.url().includes(opts.expect)) resolveArrived({ url: response.url(), status: response.status() });
+  });
   try {
     const page = context.pages()[0] || (await context.newPage());
     await page.goto(opts.url);
-    const deadline = Date.now() + 120000;  // generous: the whole suite may load both cores
-    while (Date.now() < deadline) {
-      const frame = page.frames().find((f) => f.url().includes(opts.expect));
-      if (frame) { out.frameUrl = frame.url(); break; }
-      await page.waitForTimeout(200);
-    }
+    // generous: the whole suite may load both cores
+    const timeout = new Promise((resolve) => setTimeout(() => resolve(null), 120000));
+    const seen = await Promise.race([arrived, timeout]);
+    if (seen) { out.frameUrl = seen.url; out.status = seen.status; }
     out.log = await page.evaluate(() => window.__lti_log);
     out.frames = page.frames().map((f) => f.url());
   } finally {
     await context.close();
   }
   process.stdout.write(JSON.stringify(out));
+  process.exit(0);  // the timeout may still be pending
 })().catch((err) => { process.stderr.write(String(err && err.stack || err)); process.exit(1); });
