@@ -149,10 +149,15 @@ def resolve(session: Session, issuer: str, client_id: str | None) -> PlatformReg
 
 
 def require_deployment(registration: PlatformRegistration, deployment_id: str) -> None:
-    if deployment_id not in registration.deployment_ids:
+    require_deployment_id(registration.issuer, registration.client_id, registration.deployment_ids, deployment_id)
+
+
+def require_deployment_id(issuer: str, client_id: str, known: tuple[str, ...], deployment_id: str) -> None:
+    """:class:`UnknownDeployment` unless ``deployment_id`` is one of ``known`` (the registration's deployments)."""
+    if deployment_id not in known:
         raise UnknownDeployment(
-            f"deployment id {deployment_id!r} is not registered for {registration.issuer} (client {registration.client_id}): "
-            f"add it with `smeb platform add --issuer {registration.issuer} --client-id {registration.client_id} --deployment {deployment_id} ...`"
+            f"deployment id {deployment_id!r} is not registered for {issuer} (client {client_id}): "
+            f"add it with `smeb platform add --issuer {issuer} --client-id {client_id} --deployment {deployment_id} ...`"
         )
 
 

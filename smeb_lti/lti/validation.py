@@ -43,6 +43,7 @@ from smeb_lti.lti.errors import (
     UnknownPlatform,
 )
 from smeb_lti.lti.storage import KeyValueStore
+from smeb_lti.lti.tool_conf import DbToolConf
 
 CLOCK_SKEW = 60  # seconds of leeway for exp/nbf/iat: platform clocks drift
 ALLOWED_ALGS = ("RS256", "RS384", "RS512")  # LTI Security Framework §6.1: RSA; never "none" or HMAC
@@ -200,8 +201,8 @@ def decode_unverified(id_token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     if not id_token or id_token.count(".") != 2:
         raise InvalidToken("the id_token is not a JWT (expected three dot-separated parts)")
     try:
-        header = jwt.get_unverified_header(id_token)
-        body = jwt.decode(id_token, options={"verify_signature": False})
+        decoded = jwt.decode_complete(id_token, options={"verify_signature": False})
+        header, body = decoded["header"], decoded["payload"]
     except jwt.PyJWTError as error:
         raise InvalidToken(f"the id_token cannot be decoded: {error}") from error
     if not isinstance(body, dict):
@@ -237,6 +238,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         self.state_record: StateRecord | None = None
         self.claims: dict[str, Any] = {}
         self.registration_id: int | None = None
+        self._deployment_ids: tuple[str, ...] = ()
 
     def get_client_id(self) -> str:
         return client_id_of(self._get_jwt_body())
@@ -277,28 +279,25 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             raise InvalidToken("the id_token has no 'iss' (issuer) claim")
         client_id = self.get_client_id()
         try:
-            registration = self._tool_config.find_registration_by_params(iss, client_id)
+            tool_config = self._tool_config
+            assert isinstance(tool_config, DbToolConf), "the tool launches with its database configuration"
+            found = tool_config.for_launch(iss, client_id)
         except UnknownPlatform:
             raise
         except LtiException as error:
             raise UnknownPlatform(str(error)) from error
-        self._registration = registration
-        self.registration_id = int(registration.registration_id)
+        self._registration = found.registration
+        self._deployment_ids = found.deployment_ids
+        self.registration_id = int(found.registration.registration_id)
         if self.state_record is not None and self.state_record.registration_id != self.registration_id:
             raise StateError("the state was issued for another platform registration than the one that signed this launch")
         # Every audience must be a client of ours on this issuer (OIDC Core §3.1.3.7 (3)).
         aud = body.get("aud")
         audiences = [aud] if isinstance(aud, str) else list(aud or [])
-        trusted = self._trusted_clients(iss)
-        untrusted = [a for a in audiences if a not in trusted]
+        untrusted = [a for a in audiences if a not in found.trusted_clients]
         if untrusted:
             raise InvalidToken(f"the id_token names audiences this tool does not trust: {untrusted}")
         return self
-
-    def _trusted_clients(self, iss: str) -> set[str]:
-        sessions = self._tool_config.sessions
-        with sessions() as session:
-            return {r.client_id for r in registrations.for_issuer(session, iss)}
 
     def validate_jwt_signature(self) -> ToolMessageLaunch:
         assert self._registration is not None and self._key_sets is not None
@@ -331,9 +330,10 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         deployment_id = self._get_jwt_body().get(c.DEPLOYMENT_ID)
         if not isinstance(deployment_id, str) or not deployment_id:
             raise InvalidMessage(f"the launch has no deployment id (claim {c.DEPLOYMENT_ID})")
-        sessions = self._tool_config.sessions
-        with sessions() as session:
-            registrations.require_deployment(registrations.get(session, self.registration_id or 0), deployment_id)
+        assert self._registration is not None
+        registrations.require_deployment_id(
+            self._registration.get_issuer(), self._registration.get_client_id(), self._deployment_ids, deployment_id
+        )
         return self
 
     def validate_message(self) -> ToolMessageLaunch:
