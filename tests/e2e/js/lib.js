@@ -34,7 +34,9 @@ async function launch(opts) {
 
 /** The player's frame: the page itself, or the iframe named "course" inside a test LMS host. */
 async function playerFrame(page) {
-  for (let i = 0; i < 600; i++) {
+  // A deadline, not a number of tries: each try's evaluate itself slows down when CI loads both cores.
+  const deadline = Date.now() + 120000;
+  while (Date.now() < deadline) {
     const frame = page.frame({ name: "course" }) || page.mainFrame();
     if (frame) {
       const ready = await frame.evaluate(() => !!(window.SMEB && (window.SMEB.ready || window.SMEB.error))).catch(() => false);
