@@ -12,6 +12,12 @@ The same code validates what our builders produce and what the embedded LRS rece
 follows the spec's LRS requirements (Data 2.2) rather than our own stricter producer habits:
 statements may lack ``id``/``timestamp``/``stored``/``authority``, and extension values are never
 inspected. Rule ids and sections are listed in :data:`RULES`.
+
+Speed: ``jsonschema``'s ``iter_errors`` costs hundreds of microseconds per statement, so a statement
+first goes through a fast path (:func:`_passes_fast_path`): the same schema and format checks
+compiled into closures by :mod:`xapi._fastcheck`, then the semantic rules. Only a statement that
+fails there goes through the full path (:func:`_full_issues`), which alone builds the issues, so
+errors are the same whichever path a statement took (``tests/xapi/test_validation_fastpath.py``).
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError as _SchemaError
 
+from xapi._fastcheck import Check, compile_schema
 from xapi.errors import StatementValidationError
 
 __all__ = [
@@ -221,7 +228,10 @@ def is_valid_duration(value: str) -> bool:
 
 def is_valid_timestamp(value: str, version: str = "1.0.3") -> bool:
     """ISO 8601 date-time with zone (1.0.3, SHOULD* taken as MUST) or RFC 3339 (2.0)."""
-    strict = _model(version) == "2.0"
+    return _is_valid_timestamp(value, _model(version) == "2.0")
+
+
+def _is_valid_timestamp(value: str, strict: bool) -> bool:
     match = (_TS_RFC3339 if strict else _TS_ISO).match(value)
     if not match:
         return False
@@ -245,9 +255,11 @@ def is_valid_timestamp(value: str, version: str = "1.0.3") -> bool:
     return True
 
 
-def _format_checker(version: str) -> FormatChecker:
-    checker = FormatChecker(formats=())
-    string_checks: dict[str, Callable[[str], bool]] = {
+def _string_formats(version: str) -> dict[str, Callable[[str], bool]]:
+    """Format name -> check of a string; shared by the full validator and the fast path."""
+    strict = _model(version) == "2.0"
+    version_pattern = _version_pattern(version)
+    return {
         "iri": is_valid_iri,
         "uuid": lambda v: bool(_UUID.match(v)),
         "sha1": lambda v: bool(_SHA1.match(v)),
@@ -256,10 +268,14 @@ def _format_checker(version: str) -> FormatChecker:
         "mimetype": lambda v: bool(_MIMETYPE.match(v)),
         "langtag": is_valid_language_tag,
         "duration": is_valid_duration,
-        "timestamp": lambda v: is_valid_timestamp(v, version),
-        "statement-version": lambda v: bool(_version_pattern(version).match(v)),
+        "timestamp": lambda v: _is_valid_timestamp(v, strict),
+        "statement-version": lambda v: bool(version_pattern.match(v)),
     }
-    for name, check in string_checks.items():
+
+
+def _format_checker(version: str) -> FormatChecker:
+    checker = FormatChecker(formats=())
+    for name, check in _string_formats(version).items():
         # Formats only judge strings; a wrong type is reported once, by "type".
         checker.checks(name)(lambda instance, _check=check: not isinstance(instance, str) or _check(instance))
     return checker
@@ -270,8 +286,10 @@ def _version_pattern(version: str) -> re.Pattern[str]:
     return re.compile(r"^1\.0(?:\.\d+)?$" if _model(version) == "1.0" else r"^(?:1\.0(?:\.\d+)?|2\.0\.\d+)$")
 
 
+@lru_cache(maxsize=16)
 def _model(version: str) -> str:
     # "1.0" alone is what an X-Experience-API-Version header may say (Communication 3.3).
+    # Cached: every timestamp check asks (lru_cache does not cache the ValueError, so it stays raised).
     if re.fullmatch(r"1\.0(?:\.\d+)?", version):
         return "1.0"
     if re.fullmatch(r"2\.0(?:\.\d+)?", version):
@@ -286,15 +304,47 @@ def _load_schema() -> dict[str, Any]:
     return schema
 
 
-@lru_cache(maxsize=4)
-def _validator(version: str) -> Draft202012Validator:
+# The schema, validator and fast check depend only on the data model, so they are built once per
+# model: the LRS passes the request's version header ("1.0.1", "1.0.3", ...) and each spelling must
+# not build (and evict) its own copy.
+_MODEL_VERSION = {"1.0": "1.0.3", "2.0": "2.0.0"}
+
+
+def _schema(version: str) -> dict[str, Any]:
+    """The schema for the data model of ``version``; callers must not mutate it (it is cached)."""
+    return _model_schema(_model(version))
+
+
+@lru_cache(maxsize=2)
+def _model_schema(model: str) -> dict[str, Any]:
     schema = _load_schema()
-    if _model(version) == "1.0":
+    if model == "1.0":
         context = schema["$defs"]["context"]
         for name in context["x-xapi-2.0-only"]:
             del context["properties"][name]
+    return schema
+
+
+def _validator(version: str) -> Draft202012Validator:
+    """The full jsonschema validator for the data model of ``version`` (ValueError if unsupported)."""
+    return _model_validator(_model(version))
+
+
+@lru_cache(maxsize=2)
+def _model_validator(model: str) -> Draft202012Validator:
+    schema = _model_schema(model)
     Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema, format_checker=_format_checker(version))
+    return Draft202012Validator(schema, format_checker=_format_checker(_MODEL_VERSION[model]))
+
+
+def _fast_schema_check(version: str) -> Check:
+    """``check(statement) -> bool``, True only if the full validator would find no schema error."""
+    return _model_fast_check(_model(version))
+
+
+@lru_cache(maxsize=2)
+def _model_fast_check(model: str) -> Check:
+    return compile_schema(_model_schema(model), _string_formats(_MODEL_VERSION[model]))
 
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -632,6 +682,27 @@ def iter_statement_issues(statement: dict[str, Any], version: str = "1.0.3") -> 
         statement: the statement as parsed JSON (an incoming one may lack id/timestamp/...).
         version: xAPI data model to check against, ``"1.0.3"`` or ``"2.0.0"``.
     """
+    _validator(version)  # an unsupported version is a ValueError, whichever path runs
+    if isinstance(statement, dict) and _passes_fast_path(statement, version):
+        return
+    yield from _full_issues(statement, version)
+
+
+def _passes_fast_path(statement: dict[str, Any], version: str) -> bool:
+    """True only if :func:`_full_issues` would find nothing; a False costs only the full run after it.
+
+    The schema part is the compiled schema of :mod:`xapi._fastcheck` (same schema and format checks
+    as the full validator); the semantic part is the same code the full path runs.
+    """
+    if not _fast_schema_check(version)(statement):
+        return False
+    for _issue_found in _check_statement(statement, []):
+        return False
+    return True
+
+
+def _full_issues(statement: Any, version: str) -> Iterator[ValidationIssue]:
+    """Every issue, with messages: ``jsonschema.iter_errors`` translated, plus the semantic rules."""
     validator = _validator(version)
     if not isinstance(statement, dict):
         yield _issue([], "xapi-type", f"a Statement is a JSON object, got {_type_name(statement)}")
