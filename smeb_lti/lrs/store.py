@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -222,19 +222,100 @@ class Prepared:
         }
 
 
-def existing_statements(session: Session, tenant_id: int, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """Stored statements by id (for conflict checks), with their voiding flag."""
-    ids = list(ids)
-    found: dict[str, dict[str, Any]] = {}
-    for chunk in range(0, len(ids), 500):
-        rows = session.execute(
-            sa.select(statements.c.statement_id, statements.c.full_json, statements.c.voiding).where(
-                statements.c.tenant_id == tenant_id, statements.c.statement_id.in_(ids[chunk : chunk + 500])
-            )
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _by_key(session: Session, tenant_id: int, key: str, values: Sequence[str], columns: Sequence[str], *where: Any) -> Iterator[Any]:
+    """SELECTs of ``columns`` of the tenant's statements whose ``key`` column is one of ``values``.
+
+    ``key`` is statement_id (unique per tenant), or ref_id for a membership test: on PostgreSQL
+    only one row per value is read, so callers must not count rows per ref_id.
+
+    SQLite: ``key IN (...)`` in chunks under its bound-parameter limit. PostgreSQL: one probe per
+    value, ``unnest(:values) CROSS JOIN LATERAL (... LIMIT 1)``: a nested loop over the
+    (tenant_id, key) index whatever the statistics say. With ``key = ANY(:values)`` a young table
+    that autovacuum has not analyzed yet is read by tenant alone (the planner guesses a few rows),
+    so each batch scanned every stored statement of the tenant.
+    """
+    if not values:
+        return
+    column = statements.c[key]
+    if _dialect(session) == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        array = ARRAY(column.type)
+        wanted = sa.func.unnest(sa.cast(sa.bindparam("wanted", list(values), type_=array), array)).table_valued("value").render_derived()
+        match = (
+            sa.select(*[statements.c[name] for name in columns])
+            .where(statements.c.tenant_id == tenant_id, column == wanted.c.value, *where)
+            .limit(1)
+            .lateral("match")
         )
-        for row in rows:
+        yield sa.select(*[match.c[name] for name in columns]).select_from(wanted.join(match, sa.true()))
+        return
+    for start in range(0, len(values), 500):
+        yield sa.select(*[statements.c[name] for name in columns]).where(
+            statements.c.tenant_id == tenant_id, column.in_(values[start : start + 500]), *where
+        )
+
+
+def _chunks(values: Iterable[Any], size: int = 500) -> Iterator[list[Any]]:
+    """``values`` in pieces small enough for SQLite's bound-parameter limit."""
+    values = list(values)
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def existing_statements(session: Session, tenant_id: int, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Stored statements by id (for conflict checks), with their voiding flag: one query per batch."""
+    found: dict[str, dict[str, Any]] = {}
+    for query in _by_key(session, tenant_id, "statement_id", list(ids), ("statement_id", "full_json", "voiding")):
+        for row in session.execute(query):
             found[row.statement_id] = {"statement": json.loads(row.full_json), "voiding": row.voiding}
     return found
+
+
+_STATEMENT_COLUMNS = (
+    "tenant_id", "statement_id", "stored_us", "verb_id", "activity_id", "actor_ifi", "registration",
+    "ref_id", "voiding", "voided", "has_attachments", "full_json",
+)
+_LINK_COLUMNS = ("seq", "tenant_id", "kind", "value", "direct")
+
+
+def _unnest_insert(session: Session, table: sa.Table, names: Sequence[str], rows: Sequence[dict[str, Any]], returning: str = "") -> Any:
+    """PostgreSQL: ``INSERT INTO table (names) SELECT ... FROM unnest(%(a)b, ...) WITH ORDINALITY ORDER BY ordinality``.
+
+    One array per column instead of one placeholder per value: a short statement whatever the
+    batch size, sent once (executemany costs one round trip per row in psycopg's pipeline, and a
+    multi-row VALUES list makes psycopg parse a statement that grows with the batch). The arrays
+    go in binary (``%b``): psycopg's text format escapes every element with a regex, which cost
+    more than the insert for statement JSON. The ORDER BY keeps the sequence values in batch order.
+    The SQL is built from the table's own (constant) column names and types, never from input.
+    """
+    dialect = session.get_bind().dialect
+    arrays = ", ".join(f"%(u_{name})b::{table.c[name].type.compile(dialect=dialect)}[]" for name in names)
+    columns = ", ".join(names)
+    sql = (
+        f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM unnest({arrays}) "
+        f"WITH ORDINALITY AS u({columns}, ordinality) ORDER BY ordinality"
+    )
+    if returning:
+        sql += " RETURNING " + returning
+    params = {f"u_{name}": [row[name] for row in rows] for name in names}
+    return session.connection().exec_driver_sql(sql, params)
+
+
+def _insert_rows(session: Session, table: sa.Table, names: Sequence[str], rows: list[dict[str, Any]]) -> None:
+    """One bulk INSERT of plain rows (str/int/bool/None values only)."""
+    if _dialect(session) == "postgresql":
+        _unnest_insert(session, table, names, rows)
+        return
+    # SQLite: straight to the driver's executemany (the statement is prepared once). Going through
+    # sa.insert() costs a Python parameter-processing pass per row, more than sqlite's own insert;
+    # these columns need no type processing (sqlite3 stores bool as 1/0 as SQLAlchemy does).
+    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+    session.connection().exec_driver_sql(sql, [tuple(row[name] for name in names) for row in rows])
 
 
 def insert_statements(
@@ -246,6 +327,10 @@ def insert_statements(
 ) -> None:
     """Store new statements (already checked for conflicts), their links, attachments and voiding.
 
+    A fixed number of SQL round trips per batch, whatever its size (SQLite: per 500 statements):
+    one INSERT per table, one lookup for earlier voiding statements, one UPDATE for voided
+    targets, one SELECT each for known attachments and activity definitions.
+
     ``update_definitions``: the caller may change canonical Activity definitions (``define`` scope);
     without it, statements only fill gaps in them (see :func:`statements.merge_definition`).
     """
@@ -255,61 +340,89 @@ def insert_statements(
     # Mark as voided at insert time when a voiding statement for it arrived earlier.
     ids = [r["statement_id"] for r in rows if not r["voiding"]]
     pre_voided: set[str] = set()
-    for chunk in range(0, len(ids), 500):
-        pre_voided.update(
-            session.execute(
-                sa.select(statements.c.ref_id).where(
-                    statements.c.tenant_id == tenant_id,
-                    statements.c.voiding.is_(True),
-                    statements.c.ref_id.in_(ids[chunk : chunk + 500]),
-                )
-            ).scalars()
-        )
+    for query in _by_key(session, tenant_id, "ref_id", ids, ("ref_id",), statements.c.voiding.is_(True)):
+        pre_voided.update(session.execute(query).scalars())
     batch_voided = {r["ref_id"] for r in rows if r["voiding"]}
     for r in rows:
         if not r["voiding"] and (r["statement_id"] in pre_voided or r["statement_id"] in batch_voided):
             r["voided"] = True
-    seqs = session.execute(sa.insert(statements).returning(statements.c.seq, sort_by_parameter_order=True), rows).scalars().all()
+    if _dialect(session) == "postgresql":
+        inserted = _unnest_insert(session, statements, _STATEMENT_COLUMNS, rows, returning="statement_id, seq").all()
+        seq_of = dict(inserted)  # type: ignore[arg-type]
+    else:
+        # SQLite: executemany without RETURNING (with it, SQLAlchemy falls back to one INSERT per
+        # row to keep the order), then the new seqs in one indexed lookup by (tenant_id, statement_id).
+        _insert_rows(session, statements, _STATEMENT_COLUMNS, rows)
+        seq_of = {}
+        for query in _by_key(session, tenant_id, "statement_id", [r["statement_id"] for r in rows], ("statement_id", "seq")):
+            seq_of.update(session.execute(query).all())
     link_rows = [
-        {"seq": seq, "tenant_id": tenant_id, "kind": kind, "value": value, "direct": direct}
-        for seq, p in zip(seqs, prepared)
+        {"seq": seq_of[p.id], "tenant_id": tenant_id, "kind": kind, "value": value, "direct": direct}
+        for p in prepared
         for kind, value, direct in p.links
     ]
     if link_rows:
-        session.execute(sa.insert(statement_links), link_rows)
+        _insert_rows(session, statement_links, _LINK_COLUMNS, link_rows)
     targets = [r["ref_id"] for r in rows if r["voiding"] and r["ref_id"]]
     if targets:
-        session.execute(
-            sa.update(statements)
-            .where(statements.c.tenant_id == tenant_id, statements.c.statement_id.in_(targets), statements.c.voiding.is_(False))
-            .values(voided=True)
-        )
-    for sha2, (content_type, data) in raw_attachments.items():
-        exists = session.execute(
-            sa.select(attachments.c.sha2).where(attachments.c.tenant_id == tenant_id, attachments.c.sha2 == sha2)
-        ).first()
-        if not exists:
-            session.execute(sa.insert(attachments).values(tenant_id=tenant_id, sha2=sha2, content_type=content_type, content=data))
-    for p in prepared:
-        for activity in st.activities_with_definitions(p.statement):
-            _merge_activity(session, tenant_id, activity["id"], activity["definition"], trusted=update_definitions)
+        for query in _by_key(session, tenant_id, "statement_id", targets, ("seq",), statements.c.voiding.is_(False)):
+            session.execute(sa.update(statements).where(statements.c.seq.in_(query.scalar_subquery())).values(voided=True))
+    if raw_attachments:
+        known: set[str] = set()
+        for chunk in _chunks(raw_attachments):
+            known.update(
+                session.execute(
+                    sa.select(attachments.c.sha2).where(attachments.c.tenant_id == tenant_id, attachments.c.sha2.in_(chunk))
+                ).scalars()
+            )
+        fresh = [
+            {"tenant_id": tenant_id, "sha2": sha2, "content_type": content_type, "content": data}
+            for sha2, (content_type, data) in raw_attachments.items()
+            if sha2 not in known
+        ]
+        if fresh:
+            session.execute(sa.insert(attachments), fresh)
+    _merge_activities(
+        session,
+        tenant_id,
+        [(activity["id"], activity["definition"]) for p in prepared for activity in st.activities_with_definitions(p.statement)],
+        trusted=update_definitions,
+    )
 
 
-def _merge_activity(session: Session, tenant_id: int, activity_id: str, definition: dict[str, Any], trusted: bool) -> None:
-    key = sha256_hex(activity_id)
-    row = session.execute(
-        sa.select(activities.c.definition_json).where(activities.c.tenant_id == tenant_id, activities.c.activity_hash == key)
-    ).first()
-    merged = st.merge_definition(json.loads(row.definition_json) if row else None, definition, trusted=trusted)
-    text = json.dumps(merged, ensure_ascii=False)
-    if row and text == row.definition_json:
-        return  # nothing new: no write
-    if row:
-        session.execute(
-            sa.update(activities).where(activities.c.tenant_id == tenant_id, activities.c.activity_hash == key).values(definition_json=text)
+def _merge_activities(session: Session, tenant_id: int, found: list[tuple[str, dict[str, Any]]], trusted: bool) -> None:
+    """Merge the definitions into the canonical ones, in statement order; write only what changed.
+
+    The same result as merging one statement at a time into the table: each definition merges
+    into the result of the ones before it; a row is written when its final JSON differs.
+    """
+    if not found:
+        return
+    keys = {activity_id: sha256_hex(activity_id) for activity_id, _ in found}
+    stored: dict[str, str] = {}
+    for chunk in _chunks(set(keys.values())):
+        stored.update(
+            session.execute(
+                sa.select(activities.c.activity_hash, activities.c.definition_json).where(
+                    activities.c.tenant_id == tenant_id, activities.c.activity_hash.in_(chunk)
+                )
+            ).all()
         )
-    else:
-        session.execute(sa.insert(activities).values(tenant_id=tenant_id, activity_hash=key, activity_id=activity_id, definition_json=text))
+    current: dict[str, dict[str, Any]] = {key: json.loads(text) for key, text in stored.items()}
+    for activity_id, definition in found:
+        key = keys[activity_id]
+        current[key] = st.merge_definition(current.get(key), definition, trusted=trusted)
+    fresh: list[dict[str, Any]] = []
+    for activity_id, key in keys.items():
+        text = json.dumps(current[key], ensure_ascii=False)
+        if key not in stored:
+            fresh.append({"tenant_id": tenant_id, "activity_hash": key, "activity_id": activity_id, "definition_json": text})
+        elif text != stored[key]:
+            session.execute(
+                sa.update(activities).where(activities.c.tenant_id == tenant_id, activities.c.activity_hash == key).values(definition_json=text)
+            )
+    if fresh:
+        session.execute(sa.insert(activities), fresh)
 
 
 def canonical_definitions(session: Session, tenant_id: int, activity_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
@@ -439,34 +552,38 @@ def query_statements(
         sa.select(statements.c.seq).where(statements.c.tenant_id == tenant_id, statements.c.ref_id > "").limit(1)
     ).first() is not None
     if has_refs:
-        # Few statements refer to others: collect them first (materialized, from the ref index), then
-        # check their targets, so the store is never scanned in seq order looking for them.
-        refs = (
-            sa.select(statements.c.seq.label("seq"), statements.c.statement_id.label("statement_id"), statements.c.ref_id.label("ref_id"))
-            .where(statements.c.tenant_id == tenant_id, statements.c.ref_id > "")
-            .cte("refs")
-            .prefix_with("MATERIALIZED")
-        )
-        # chain(seq, target): every statement a referring statement reaches through references.
+        # chain(seq, target): every statement a referring statement reaches through references,
+        # seeded from the ref index. Each step follows one reference by a correlated lookup on the
+        # (tenant_id, statement_id) key rather than a join: SQLite runs the recursive step once per
+        # row and would build a Bloom filter or automatic index over its join input every time.
         # UNION (not UNION ALL) drops repeated rows, so a reference cycle ends.
-        chain = sa.select(refs.c.seq.label("seq"), refs.c.ref_id.label("target")).cte("chain", recursive=True)
-        step = refs.alias("step")
-        chain = chain.union(
-            sa.select(chain.c.seq, step.c.ref_id).select_from(chain.join(step, step.c.statement_id == chain.c.target))
+        chain = (
+            sa.select(statements.c.seq.label("seq"), statements.c.ref_id.label("target"))
+            .where(statements.c.tenant_id == tenant_id, statements.c.ref_id > "")
+            .cte("chain", recursive=True)
         )
-        r = statements.alias("r")
+        hop, ref = statements.alias("hop"), statements.alias("ref")
+        follows = sa.select(hop.c.ref_id).where(hop.c.tenant_id == tenant_id, hop.c.statement_id == chain.c.target).scalar_subquery()
+        refers_on = sa.exists(sa.select(ref.c.seq).where(ref.c.tenant_id == tenant_id, ref.c.statement_id == chain.c.target, ref.c.ref_id > ""))
+        chain = chain.union(sa.select(chain.c.seq, follows).where(refers_on))
+        # The referring statements whose chain reaches a statement matching the (non-time) filters,
+        # as an IN list of seqs: the store is then read by primary key only (no join for SQLite to
+        # build a Bloom filter over, no walk of the store in seq order).
         t = statements.alias("t")
         _, target_conditions, _, _ = _filtered(t, tenant_id, q, link_exists=True)
-        joined = chain.join(t, sa.and_(t.c.tenant_id == tenant_id, t.c.statement_id == chain.c.target)).join(r, r.c.seq == chain.c.seq)
+        matching = sa.select(chain.c.seq).where(sa.exists(sa.select(t.c.seq).where(t.c.statement_id == chain.c.target, *target_conditions)))
+        r = statements.alias("r")
+        where = [r.c.tenant_id == tenant_id, r.c.seq.in_(matching), *bounds(r, r.c.seq)]
         if q.mine_authority:
             mine = statement_links.alias("mine")
-            joined = joined.join(mine, sa.and_(mine.c.seq == r.c.seq, mine.c.kind == "auth", mine.c.value == q.mine_authority))
+            where.append(sa.exists(sa.select(mine.c.seq).where(mine.c.seq == r.c.seq, mine.c.kind == "auth", mine.c.value == q.mine_authority)))
+        # SQLite: order by an expression, not the bare rowid, or with the LIMIT its planner walks the
+        # whole store in rowid order testing each statement against the list.
+        sort_key = r.c.seq + 0 if _dialect(session) == "sqlite" else r.c.seq
         referring = session.execute(
             sa.select(r.c.seq, r.c.full_json, r.c.stored_us)
-            .distinct()
-            .select_from(joined)
-            .where(t.c.tenant_id == tenant_id, *target_conditions, *bounds(r, r.c.seq))
-            .order_by(r.c.seq.asc() if q.ascending else r.c.seq.desc())
+            .where(*where)
+            .order_by(sort_key.asc() if q.ascending else sort_key.desc())
             .limit(limit)
         ).all()
         for row in referring:
