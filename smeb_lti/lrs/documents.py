@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import Any, Literal
 
 from flask import Response
 from sqlalchemy.orm import Session
@@ -80,11 +80,18 @@ def _json_object(data: bytes, what: str) -> dict[str, Any]:
     return value
 
 
+# What a PUT without If-Match and If-None-Match gets (Communication 3.1):
+# "replace": stored whether or not the document exists (State under 1.0.3);
+# "conflict": 409 when the document exists, stored otherwise (State under 2.0.0);
+# "required": 409 when it exists, 400 when it does not (profiles: the client MUST send one of them).
+PutRule = Literal["replace", "conflict", "required"]
+
+
 def _single_document(
-    session: Session, tenant_id: int, scope: store.DocumentScope, doc_id: str, x: P.XRequest, put_needs_precondition: bool
+    session: Session, tenant_id: int, scope: store.DocumentScope, doc_id: str, x: P.XRequest, put_rule: PutRule
 ) -> Response:
     try:
-        return _write_or_read(session, tenant_id, scope, doc_id, x, put_needs_precondition)
+        return _write_or_read(session, tenant_id, scope, doc_id, x, put_rule)
     except store.StaleDocument:
         raise PreconditionFailed(
             f"document {doc_id!r} was changed by another request while this one was processed; GET it again and retry with its new ETag"
@@ -92,7 +99,7 @@ def _single_document(
 
 
 def _write_or_read(
-    session: Session, tenant_id: int, scope: store.DocumentScope, doc_id: str, x: P.XRequest, put_needs_precondition: bool
+    session: Session, tenant_id: int, scope: store.DocumentScope, doc_id: str, x: P.XRequest, put_rule: PutRule
 ) -> Response:
     existing = store.get_document(session, tenant_id, scope, doc_id)
     if x.method in ("GET", "HEAD"):
@@ -108,10 +115,18 @@ def _write_or_read(
     _check_preconditions(x, existing)
     content, content_type = _incoming(x)
     if x.method == "PUT":
-        if existing is not None and put_needs_precondition and x.header("if-match") is None and x.header("if-none-match") is None:
+        unconditional = x.header("if-match") is None and x.header("if-none-match") is None
+        if unconditional and existing is not None and put_rule != "replace":
             raise Conflict(
                 f"document {doc_id!r} exists and the PUT had neither If-Match nor If-None-Match: GET it, "
                 f'then PUT with If-Match: "<its ETag>" (current "{existing.etag}") (Communication 3.1)'
+            )
+        if unconditional and put_rule == "required":
+            # Communication 3.1: a client PUTting a profile MUST send If-Match or If-None-Match
+            # (ADL suite XAPI-00273, XAPI-00287, XAPI-00293 expect 400 when the document is new).
+            raise BadRequest(
+                f"a PUT to a profile document needs If-Match or If-None-Match; to create {doc_id!r}, "
+                "PUT with If-None-Match: * (Communication 3.1)"
             )
         store.put_document(session, tenant_id, scope, doc_id, content, content_type, expected_etag=expected)
         return Response(status=204)
@@ -169,7 +184,7 @@ def state(session: Session, principal: Principal, x: P.XRequest) -> Response:
             return Response(status=204)
         return _list_documents(session, principal.tenant.id, scope, x)
     # xAPI 2.0.0 (Communication 3.1, 4.1.4) extends the 409 rule to the State resource; 1.0.3 keeps it to profiles.
-    return _single_document(session, principal.tenant.id, scope, state_id, x, put_needs_precondition=x.version.startswith("2."))
+    return _single_document(session, principal.tenant.id, scope, state_id, x, put_rule="conflict" if x.version.startswith("2.") else "replace")
 
 
 def activity_profile(session: Session, principal: Principal, x: P.XRequest) -> Response:
@@ -201,7 +216,7 @@ def _profile(session: Session, principal: Principal, scope: store.DocumentScope,
             raise BadRequest("parameter 'profileId' is required except when listing profile ids")
         return _list_documents(session, principal.tenant.id, scope, x)
     P.timestamp_param(x.params, "since")  # with a profileId: accepted and ignored (ADL suite, XAPI-00268)
-    return _single_document(session, principal.tenant.id, scope, profile_id, x, put_needs_precondition=True)
+    return _single_document(session, principal.tenant.id, scope, profile_id, x, put_rule="required")
 
 
 def activities(session: Session, principal: Principal, x: P.XRequest) -> Response:

@@ -82,10 +82,19 @@ def from_flask(method: str, query_string: bytes, headers: Mapping[str, str], bod
             if name == "content":
                 content = value.encode("utf-8")
             elif name.lower() in _HEADER_FIELDS:
-                # A header the client managed to send for real wins over the form copy (the ADL suite
-                # sends X-Experience-API-Version both ways); the form stands in for headers it could not set.
-                if name.lower() in ("content-type", "content-length") or name.lower() not in lowered:
-                    new_headers[name.lower()] = value
+                header = name.lower()
+                # Content-Type and Content-Length of the real request describe the form itself; the
+                # form fields describe "content", so they always take over (Communication 1.3).
+                if header not in ("content-type", "content-length") and header in lowered and lowered[header].strip() != value.strip():
+                    # The form stands in for a header the client could not set; when the client did set
+                    # it too, with another value, the request is ambiguous (ADL suite, Communication 1.3.s3.b7).
+                    # Credentials are not echoed back: error bodies end up in client and proxy logs.
+                    shown = ("", "") if header == "authorization" else (f" ({value!r})", f" ({lowered[header]!r})")
+                    raise BadRequest(
+                        f"the {name} form field{shown[0]} disagrees with the {name} header{shown[1]}; "
+                        "send it once, or with the same value both ways (Communication 1.3)"
+                    )
+                new_headers[header] = value
             else:
                 params[name] = value
         if content and "content-type" not in new_headers:

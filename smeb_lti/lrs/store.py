@@ -337,7 +337,9 @@ def insert_statements(
     if not prepared:
         return
     rows = [p.row(tenant_id) for p in prepared]
-    # Mark as voided at insert time when a voiding statement for it arrived earlier.
+    # Mark as voided at insert time when a voiding statement for it arrived earlier. A voiding
+    # statement is never voided (Data 2.3.2), whichever order the two arrive in: the ``voiding``
+    # tests here and in the UPDATE below keep one that targets another voiding statement inert.
     ids = [r["statement_id"] for r in rows if not r["voiding"]]
     pre_voided: set[str] = set()
     for query in _by_key(session, tenant_id, "ref_id", ids, ("ref_id",), statements.c.voiding.is_(True)):

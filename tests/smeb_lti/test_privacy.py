@@ -177,7 +177,7 @@ def _seed(app: Flask, who: dict[str, str], auth: str) -> dict[str, Any]:
                     data=json.dumps({"at": "l1"}), headers={"Authorization": auth, "Content-Type": "application/json", **XAPI})
     assert state.status_code == 204, state.get_data(as_text=True)
     profile_doc = lrs.put("/lrs/smeb/xapi/agents/profile", query_string={"agent": agent, "profileId": "prefs"},
-                          data=json.dumps({"lang": "nb"}), headers={"Authorization": auth, "Content-Type": "application/json", **XAPI})
+                          data=json.dumps({"lang": "nb"}), headers={"Authorization": auth, "Content-Type": "application/json", **XAPI, "If-None-Match": "*"})
     assert profile_doc.status_code == 204, profile_doc.get_data(as_text=True)
     from smeb_lti.lrs.cmi5 import create_launch_for_app
 

@@ -45,6 +45,11 @@ def doc(resource: str, name: str = "doc") -> tuple[str, dict[str, str], dict[str
     return path, params, {**params, key: name}
 
 
+def create(resource: str) -> dict[str, str]:
+    """Headers for a PUT that creates a document: profiles need If-None-Match (Communication 3.1), state does not."""
+    return {} if resource == "state" else {"If-None-Match": "*"}
+
+
 def iso_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
@@ -54,7 +59,7 @@ def iso_now() -> str:
 def test_xapi_00187_to_00190_00271_to_00274_00285_to_00293_put_post_get_delete_answer_as_specified(lrs, resource):
     path, _, one = doc(resource)
     document = {"car": "Honda", "colour": "blue"}
-    assert lrs.request("PUT", path, params=one, json_body=document).status_code == 204
+    assert lrs.request("PUT", path, params=one, json_body=document, headers=create(resource)).status_code == 204
     got = lrs.request("GET", path, params=one)
     assert got.status_code == 200 and got.get_json() == document
     etag = got.headers["ETag"]
@@ -83,7 +88,7 @@ def test_xapi_00183_to_00186_merge_overwrites_one_level_deep_and_replaces_whole_
 @pytest.mark.parametrize("resource", list(RESOURCES))
 def test_xapi_00229_00232_00278_00281_00309_00313_merge_needs_json_objects_on_both_sides(lrs, resource):
     path, _, one = doc(resource)
-    lrs.request("PUT", path, params=one, data=b"plain text", content_type="text/plain")
+    lrs.request("PUT", path, params=one, data=b"plain text", content_type="text/plain", headers=create(resource))
     refused = lrs.request("POST", path, params=one, json_body={"a": 1}, headers={"If-Match": "*"})
     assert refused.status_code == 400
     assert lrs.request("GET", path, params=one).get_data() == b"plain text"  # XAPI-00182: nothing changed
@@ -106,7 +111,7 @@ def test_xapi_00235_00284_00314_invalid_json_sent_as_json_is_400(lrs, resource):
 def test_non_json_documents_round_trip_byte_for_byte_with_their_content_type(lrs, resource):
     path, _, one = doc(resource)
     data = bytes(range(256))
-    lrs.request("PUT", path, params=one, data=data, content_type="application/octet-stream")
+    lrs.request("PUT", path, params=one, data=data, content_type="application/octet-stream", headers=create(resource))
     got = lrs.request("GET", path, params=one)
     assert got.get_data() == data and got.headers["Content-Type"] == "application/octet-stream"
 
@@ -116,11 +121,11 @@ def test_non_json_documents_round_trip_byte_for_byte_with_their_content_type(lrs
 def test_xapi_00193_00270_00289_get_without_an_id_lists_the_ids_and_since_filters_them(lrs, resource):
     path, scope, first = doc(resource, "first")
     key = RESOURCES[resource][1]
-    lrs.request("PUT", path, params=first, json_body={"n": 1})
+    lrs.request("PUT", path, params=first, json_body={"n": 1}, headers=create(resource))
     time.sleep(0.01)
     between = iso_now()
     time.sleep(0.01)
-    lrs.request("PUT", path, params={**scope, key: "second"}, json_body={"n": 2})
+    lrs.request("PUT", path, params={**scope, key: "second"}, json_body={"n": 2}, headers=create(resource))
     listed = lrs.request("GET", path, params=scope)
     assert listed.status_code == 200 and sorted(listed.get_json()) == ["first", "second"]
     assert lrs.request("GET", path, params={**scope, "since": between}).get_json() == ["second"]
@@ -256,6 +261,23 @@ def test_xapi_00322_a_profile_put_over_an_existing_document_without_precondition
     response = lrs.request("PUT", path, params=one, json_body={"v": 2})
     assert response.status_code == 409 and "If-Match" in response.get_json()["message"]
     assert lrs.request("GET", path, params=one).get_json() == {"v": 1}
+
+
+@pytest.mark.parametrize("resource", ["activity profile", "agent profile"])
+def test_xapi_00273_00287_00293_a_profile_put_creating_a_document_without_precondition_is_400_and_stores_nothing(lrs, resource):
+    path, _, one = doc(resource)
+    response = lrs.request("PUT", path, params=one, json_body={"v": 1})
+    assert response.status_code == 400 and "If-None-Match: *" in response.get_json()["message"]
+    assert lrs.request("GET", path, params=one).status_code == 404
+    assert lrs.request("PUT", path, params=one, json_body={"v": 1}, headers={"If-None-Match": "*"}).status_code == 204
+
+
+def test_a_state_put_without_precondition_still_creates_and_replaces_the_document(lrs):
+    """Communication 3.1: the State resource permits PUT without concurrency headers (ADL suite state tests)."""
+    path, _, one = doc("state")
+    assert lrs.request("PUT", path, params=one, json_body={"v": 1}).status_code == 204
+    assert lrs.request("PUT", path, params=one, json_body={"v": 2}).status_code == 204
+    assert lrs.request("GET", path, params=one).get_json() == {"v": 2}
 
 
 @pytest.mark.parametrize("resource", list(RESOURCES))
@@ -417,5 +439,5 @@ def test_xapi_00304_activity_profile_rejects_an_agent_parameter(lrs):
 
 def test_xapi_00259_agent_profile_get_with_a_valid_agent_returns_the_profile(lrs):
     path, _, one = doc("agent profile")
-    lrs.request("PUT", path, params=one, json_body={"p": 1})
+    lrs.request("PUT", path, params=one, json_body={"p": 1}, headers=create("agent profile"))
     assert lrs.request("GET", path, params=one).get_json() == {"p": 1}

@@ -188,11 +188,41 @@ def test_xapi_00336_an_alternate_put_whose_body_is_not_url_encoded_is_rejected(l
     assert response.status_code == 400
 
 
-def test_xapi_00336_a_header_sent_for_real_wins_over_a_form_field_of_the_same_name(lrs):
-    """The ADL suite sends X-Experience-API-Version both ways (0.8 in the form) and expects 204."""
+def test_xapi_00336_a_form_field_disagreeing_with_the_real_header_of_that_name_is_400(lrs):
+    """Communication 1.3.s3.b7: the ADL suite sends X-Experience-API-Version 1.0.3 as a header and 0.8 in the form."""
     s = statement()
     response = _form(lrs, "PUT", {"statementId": s["id"], "content": json.dumps(s), "X-Experience-API-Version": "0.8"})
-    assert response.status_code == 204
+    assert response.status_code == 400
+    message = response.get_json()["message"]
+    assert "'0.8'" in message and "'1.0.3'" in message
+    assert lrs.get_statements(statementId=s["id"]).status_code == 404
+
+
+def test_xapi_00336_a_form_field_agreeing_with_the_real_header_is_fine(lrs):
+    s = statement()
+    form = {"statementId": s["id"], "content": json.dumps(s), "X-Experience-API-Version": "1.0.3", "Authorization": lrs.auth}
+    assert _form(lrs, "PUT", form).status_code == 204
+    assert lrs.get_statements(statementId=s["id"]).status_code == 200
+
+
+def test_xapi_00336_a_disagreeing_authorization_form_field_is_400_without_echoing_credentials(lrs):
+    s = statement()
+    other = lrs.credential("all")
+    response = _form(lrs, "PUT", {"statementId": s["id"], "content": json.dumps(s), "Authorization": other})
+    assert response.status_code == 400
+    message = response.get_json()["message"]
+    assert "Authorization" in message and other not in message and lrs.auth not in message
+
+
+def test_xapi_00336_a_profile_can_be_created_with_if_none_match_as_a_form_field(lrs):
+    profile = {"activityId": ACTIVITY, "profileId": f"alt-{uuid.uuid4()}"}
+    form = {**profile, "content": '{"p": 1}', "Content-Type": "application/json"}
+    path = "/activities/profile?method=PUT"
+    refused = lrs.request("POST", path, data=urlencode(form), content_type="application/x-www-form-urlencoded")
+    assert refused.status_code == 400  # a profile PUT needs If-Match or If-None-Match (Communication 3.1)
+    created = lrs.request("POST", path, data=urlencode({**form, "If-None-Match": "*"}), content_type="application/x-www-form-urlencoded")
+    assert created.status_code == 204
+    assert lrs.request("GET", "/activities/profile", params=profile).get_json() == {"p": 1}
 
 
 def test_xapi_00336_documents_work_through_the_alternate_syntax_too(lrs):

@@ -288,8 +288,29 @@ def test_xapi_00171_format_ids_keeps_only_identifiers(lrs):
     lrs.post_statements(s)
     got = lrs.get_statements(statementId=s["id"], format="ids").get_json()
     assert got["verb"] == {"id": s["verb"]["id"]}
-    assert got["object"] == {"objectType": "Activity", "id": s["object"]["id"]}
+    assert got["object"] == {"id": s["object"]["id"]}  # objectType is optional for an Activity: not an identifier
     assert "name" not in got["actor"] and all("name" not in m for m in got["actor"]["member"])
+
+
+def test_xapi_00171_format_ids_reduces_a_substatement_activity_and_context_activities_to_their_ids(lrs):
+    """The ADL suite counts the keys of a SubStatement's Activity object: one (its id)."""
+    group = {"objectType": "Group", "mbox": mbox(), "name": "Team"}
+    parent = fresh()
+    s = statement(verb=fresh("verb"), object={
+        "objectType": "SubStatement",
+        "actor": group,
+        "verb": {"id": fresh("verb"), "display": {"en-US": "planned"}},
+        "object": {"objectType": "Activity", "id": fresh(), "definition": {"name": {"en-US": "Plan"}}},
+    })
+    s["context"] = {"contextActivities": {"parent": [{"objectType": "Activity", "id": parent, "definition": {"name": {"en-US": "P"}}}]}}
+    lrs.post_statements(s)
+    for got in (lrs.get_statements(statementId=s["id"], format="ids").get_json(),
+                lrs.get_statements(verb=s["verb"]["id"], format="ids").get_json()["statements"][0]):
+        sub = got["object"]
+        assert sub["object"] == {"id": s["object"]["object"]["id"]}
+        assert sub["actor"] == {"objectType": "Group", "mbox": group["mbox"]}
+        assert sub["verb"] == {"id": s["object"]["verb"]["id"]}
+        assert got["context"]["contextActivities"]["parent"] == [{"id": parent}]
 
 
 def test_xapi_00169_and_00172_format_canonical_returns_one_language_chosen_by_accept_language(lrs):
@@ -345,12 +366,36 @@ def test_xapi_00162_statements_targeting_a_voided_statement_are_returned_without
     assert target["id"] not in ids(lrs.get_statements(until=since, limit=50))
 
 
-def test_xapi_00016_voiding_a_voiding_statement_is_400(lrs):
+def test_xapi_00016_00018_a_statement_voiding_a_voiding_statement_is_stored_but_voids_nothing(lrs):
+    """Data 2.3.2: a voided statement is one that is not itself a voiding statement; the request is accepted."""
     target = statement()
     voider = statement(verb=VOIDED, object={"objectType": "StatementRef", "id": target["id"]})
     lrs.post_statements([target, voider])
     again = statement(verb=VOIDED, object={"objectType": "StatementRef", "id": voider["id"]})
-    assert lrs.post_statements(again).status_code == 400
+    assert lrs.post_statements(again).status_code == 200
+    put = statement(verb=VOIDED, object={"objectType": "StatementRef", "id": voider["id"]})
+    assert lrs.request("PUT", "/statements", params={"statementId": put["id"]}, json_body=put).status_code == 204
+    for kept in (voider, again, put):
+        assert lrs.get_statements(statementId=kept["id"]).status_code == 200
+        assert lrs.get_statements(voidedStatementId=kept["id"]).status_code == 404
+    assert lrs.get_statements(voidedStatementId=target["id"]).status_code == 200  # the first voiding still holds
+
+
+@pytest.mark.parametrize("order", ["voider of the voider first", "same batch", "voider first"])
+def test_xapi_00016_a_voiding_statement_is_never_voided_whatever_the_arrival_order(lrs, order):
+    target = statement()
+    voider = statement(verb=VOIDED, object={"objectType": "StatementRef", "id": target["id"]})
+    again = statement(verb=VOIDED, object={"objectType": "StatementRef", "id": voider["id"]})
+    batches = {
+        "voider of the voider first": [[again], [target, voider]],
+        "same batch": [[target, again, voider]],
+        "voider first": [[voider], [again], [target]],
+    }[order]
+    for batch in batches:
+        assert lrs.post_statements(batch).status_code == 200
+    assert lrs.get_statements(statementId=voider["id"]).status_code == 200
+    assert lrs.get_statements(statementId=again["id"]).status_code == 200
+    assert lrs.get_statements(statementId=target["id"]).status_code == 404
 
 
 def test_xapi_00017_a_voiding_statement_must_have_a_statementref_object(lrs):
