@@ -6,8 +6,13 @@ Prints
   1. statements/s built (xapi.builders), validated and written to the outbox, one learner
      event per transaction (as the LTI tool does), on SQLite and PostgreSQL;
   2. statements/s delivered from the outbox to Ralph in batches of 100 (claim, POST, mark),
-     next to POSTing the same number of statements straight to Ralph with httpx in batches of
-     100, each against a fresh Ralph; the ratio is the outbox's overhead (target < 10 %);
+     next to POSTing the same statements straight to Ralph with httpx in batches of 100, each
+     run against a fresh Ralph (its POSTs slow down as it fills: the fs backend reads its whole
+     file to look for known ids); the ratio is the outbox's overhead (target < 10 %). Rounds
+     alternate which side goes first; medians are printed with each round's ratio and the
+     spread of the httpx runs alone, which is the machine's noise. The CPU time of this
+     process per batch is printed for both: our work runs beside the POST, off its critical
+     path, but on a loaded machine it takes CPU from Ralph;
   3. validation cost per statement next to a bare ``json.loads`` of the same text (the floor).
 
 Ralph (tests/ralph.py) and PostgreSQL (tests/pg.py) are started as the tests do. Not a test:
@@ -23,6 +28,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -75,11 +81,21 @@ def bench_enqueue(db_url: str, events: int) -> tuple[float, float, float]:
         engine.dispose()
 
 
-def bench_direct(payloads: list[str], root: Path) -> float:
+@dataclass(frozen=True)
+class Run:
+    """One timed delivery of the statements to a fresh Ralph."""
+
+    rate: float  # statements/s, wall clock
+    cpu_ms_per_batch: float  # CPU time of this process (all its threads) per batch of 100
+    outside_ms_per_batch: float = 0.0  # outbox only: wall time per batch outside the POST
+    post_ms_per_batch: float = 0.0  # outbox only: wall time per batch inside the POST
+
+
+def bench_direct(payloads: list[str], root: Path) -> Run:
     lrs = RalphServer(root).start()
     try:
         with httpx.Client(base_url=lrs.endpoint, auth=(lrs.username, lrs.password), timeout=60) as http:
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             for i in range(0, len(payloads), 100):
                 response = http.post(
                     "statements",
@@ -87,13 +103,16 @@ def bench_direct(payloads: list[str], root: Path) -> float:
                     headers={"Content-Type": "application/json", "X-Experience-API-Version": "1.0.3"},
                 )
                 response.raise_for_status()
-            return len(payloads) / (time.perf_counter() - start)
+            elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+        batches = -(-len(payloads) // 100)
+        assert len(lrs.stored_id_counts()) == len(payloads)
+        return Run(len(payloads) / elapsed, cpu / batches * 1000)
     finally:
         lrs.stop()
 
 
-def bench_outbox(db_url: str, statements: list[dict], root: Path) -> tuple[float, float, float]:
-    """(statements/s through the outbox, ms per batch outside the POST, ms per batch in the POST)."""
+def bench_outbox(db_url: str, statements: list[dict], root: Path) -> Run:
+    """Statements/s through the outbox, with our CPU and the wall time outside and inside the POST per batch."""
     migrate(db_url)
     engine = make_engine(db_url)
     lrs = RalphServer(root).start()
@@ -103,40 +122,66 @@ def bench_outbox(db_url: str, statements: list[dict], root: Path) -> tuple[float
                 outbox.enqueue(conn, statement, ["ralph"])
         destination = Destination("ralph", lrs.endpoint, lrs.username, lrs.password)
         with Worker(engine, {"ralph": destination}, DeliveryPolicy(timeout=60, lease_seconds=300)) as worker:
-            client = worker.client(destination)
+            client = worker.client(destination)  # built before the clock starts, as the direct run's client is
             in_http = [0.0]
             send = client.send
 
-            def timed_send(payloads):  # type: ignore[no-untyped-def]
+            def timed_send(payloads, **kwargs):  # type: ignore[no-untyped-def]
                 t0 = time.perf_counter()
                 try:
-                    return send(payloads)
+                    return send(payloads, **kwargs)
                 finally:
                     in_http[0] += time.perf_counter() - t0
 
             client.send = timed_send  # type: ignore[method-assign]
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             stats = worker.run_once()
-            elapsed = time.perf_counter() - start
+            elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
         assert stats.delivered == len(statements), stats
         assert len(lrs.stored_id_counts()) == len(statements)
-        return len(statements) / elapsed, (elapsed - in_http[0]) / stats.requests * 1000, in_http[0] / stats.requests * 1000
+        return Run(
+            len(statements) / elapsed,
+            cpu / stats.requests * 1000,
+            (elapsed - in_http[0]) / stats.requests * 1000,
+            in_http[0] / stats.requests * 1000,
+        )
     finally:
         lrs.stop()
         engine.dispose()
 
 
-def bench_delivery(new_db: Callable[[], str], count: int, root: Path, rounds: int) -> tuple[float, float, float, float]:
-    """Medians over ``rounds`` alternating runs (fresh Ralph each): (direct/s, outbox/s, ms/batch outside and inside the POST)."""
-    direct, via_outbox, bookkeeping, posting = [], [], [], []
+@dataclass(frozen=True)
+class Comparison:
+    direct: list[Run]
+    via_outbox: list[Run]
+
+    def median(self, runs: list[Run], attribute: str) -> float:
+        return statistics.median(getattr(run, attribute) for run in runs)
+
+    @property
+    def round_ratios(self) -> list[float]:
+        """outbox/direct of each round: the two runs of a round are back to back, so they share the machine's load."""
+        return [o.rate / d.rate for o, d in zip(self.via_outbox, self.direct, strict=True)]
+
+
+def bench_delivery(new_db: Callable[[], str], count: int, root: Path, rounds: int) -> Comparison:
+    """``rounds`` rounds of one direct and one outbox run (fresh Ralph each, same statements, batches of 100).
+
+    The order alternates from round to round (direct first, then outbox first, ...) so that a
+    load that drifts while the benchmark runs does not always favour the same side.
+    """
+    direct: list[Run] = []
+    via_outbox: list[Run] = []
     for round_ in range(rounds):
         statements = [outbox.prepare_statement(build(n)) for n in range(count)]
-        direct.append(bench_direct([serialize_statement(s) for s in statements], root / f"direct-{round_}"))
-        rate, outside, inside = bench_outbox(new_db(), statements, root / f"outbox-{round_}")
-        via_outbox.append(rate)
-        bookkeeping.append(outside)
-        posting.append(inside)
-    return statistics.median(direct), statistics.median(via_outbox), statistics.median(bookkeeping), statistics.median(posting)
+        payloads = [serialize_statement(s) for s in statements]
+        runs = [
+            lambda: direct.append(bench_direct(payloads, root / f"direct-{round_}")),
+            lambda: via_outbox.append(bench_outbox(new_db(), statements, root / f"outbox-{round_}")),
+        ]
+        for run in runs if round_ % 2 == 0 else reversed(runs):
+            run()
+    return Comparison(direct, via_outbox)
 
 
 def bench_validation(samples: int) -> tuple[float, float]:
@@ -196,17 +241,31 @@ def main() -> None:
                     made.append(f"sqlite:///{root / f'deliver-{len(made)}.db'}")
                 return made[-1]
 
-            direct, via_outbox, bookkeeping, posting = bench_delivery(new_db, args.deliver, root / name, args.rounds)
+            result = bench_delivery(new_db, args.deliver, root / name, args.rounds)
+            direct, via_outbox = result.median(result.direct, "rate"), result.median(result.via_outbox, "rate")
+            bookkeeping = result.median(result.via_outbox, "outside_ms_per_batch")
+            posting = result.median(result.via_outbox, "post_ms_per_batch")
+            cpu_direct = result.median(result.direct, "cpu_ms_per_batch")
+            cpu_outbox = result.median(result.via_outbox, "cpu_ms_per_batch")
             print(
                 f"{name:10s} to Ralph, batches of 100 (median of {args.rounds}): outbox {via_outbox:6.0f}/s   "
                 f"straight httpx {direct:6.0f}/s   ratio {via_outbox / direct:4.2f} (overhead {direct / via_outbox - 1:+.1%});   "
                 f"per batch: {bookkeeping:4.1f} ms of our own work next to {posting:5.1f} ms in the POST "
                 f"({bookkeeping / posting:.1%} on the critical path)"
             )
+            ratios = result.round_ratios
+            print(
+                f"{'':10s} outbox/httpx per round: {' '.join(f'{r:4.2f}' for r in ratios)}   "
+                f"(min {min(ratios):4.2f}, median {statistics.median(ratios):4.2f}, max {max(ratios):4.2f});   "
+                f"httpx alone {min(r.rate for r in result.direct):5.0f}..{max(r.rate for r in result.direct):5.0f}/s across rounds;   "
+                f"CPU of this process per batch: outbox {cpu_outbox:4.1f} ms, httpx {cpu_direct:4.1f} ms"
+            )
             figures.add(f"{name}.httpx_to_ralph", direct, "statements/s")
             figures.add(f"{name}.outbox_to_ralph", via_outbox, "statements/s", baseline=f"{name}.httpx_to_ralph")
             figures.add(f"{name}.post_ms_per_batch", posting, "ms/batch", better="lower")
             figures.add(f"{name}.bookkeeping_ms_per_batch", bookkeeping, "ms/batch", better="lower", baseline=f"{name}.post_ms_per_batch")
+            figures.add(f"{name}.httpx_cpu_ms_per_batch", cpu_direct, "ms/batch", better="lower")
+            figures.add(f"{name}.outbox_cpu_ms_per_batch", cpu_outbox, "ms/batch", better="lower", baseline=f"{name}.httpx_cpu_ms_per_batch")
             for url in made:
                 if url.startswith("postgresql"):
                     server.drop_database(url)  # type: ignore[union-attr]

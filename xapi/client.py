@@ -25,7 +25,7 @@ from __future__ import annotations
 import base64
 import enum
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Self
 
@@ -101,6 +101,11 @@ def batch_body(payloads: Sequence[str]) -> bytes:
     return ("[" + ",".join(payloads) + "]").encode("utf-8")
 
 
+_POST_HEADERS = {"Content-Type": "application/json"}
+# httpcore's trace event once the whole body is written ("http11." or "http2." in front).
+_REQUEST_WRITTEN = ".send_request_body.complete"
+
+
 def _excerpt(response: httpx.Response, limit: int = 500) -> str:
     text = response.text.strip().replace("\n", " ")
     return text[:limit] + ("..." if len(text) > limit else "")
@@ -156,16 +161,39 @@ class LrsClient:
 
     # -- sending -------------------------------------------------------------------------
 
-    def send(self, payloads: Sequence[str]) -> SendResult:
-        """POST serialized statements as one batch and classify the answer (never raises for HTTP)."""
+    def send(self, payloads: Sequence[str], *, on_sent: Callable[[], None] | None = None) -> SendResult:
+        """POST serialized statements as one batch and classify the answer (never raises for HTTP).
+
+        ``on_sent`` is called exactly once: when the request is on the wire and we only wait for the answer
+        (at the latest before returning): the delivery worker starts its database work then,
+        so that work does not contend for the GIL with building and writing the request.
+        """
+        extensions: dict[str, Any] = {}
+        fired = on_sent is None
+
+        def fire() -> None:
+            nonlocal fired
+            if not fired:
+                fired = True
+                on_sent()  # type: ignore[misc]
+
+        if on_sent is not None:
+
+            def trace(event: str, _info: Mapping[str, Any]) -> None:
+                if event.endswith(_REQUEST_WRITTEN):
+                    fire()
+
+            extensions["trace"] = trace
         try:
             response = self._http.post(
-                "statements", content=batch_body(payloads), headers={"Content-Type": "application/json"}
+                "statements", content=batch_body(payloads), headers=_POST_HEADERS, extensions=extensions
             )
         except httpx.TimeoutException as error:
             return SendResult(Outcome.RETRYABLE, None, f"timeout talking to {self.endpoint}: {type(error).__name__}")
         except httpx.TransportError as error:
             return SendResult(Outcome.RETRYABLE, None, f"cannot reach {self.endpoint}: {type(error).__name__}: {error}")
+        finally:
+            fire()  # also when the request never got out: the caller must not wait for ever
         outcome = classify_status(response.status_code)
         detail = f"HTTP {response.status_code} from {self.endpoint}statements"
         if outcome is Outcome.CREDENTIALS:

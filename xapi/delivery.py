@@ -24,15 +24,16 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Self
+from typing import Any, Self, TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from xapi import outbox
 from xapi.client import LrsClient, Outcome, SendResult
 from xapi.destinations import Destination
 
 log = logging.getLogger("xapi.delivery")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,48 @@ def backoff_delay(attempts: int, base: float, cap: float, rng: Callable[[float, 
     return rng(0.0, min(cap, base * (2 ** min(attempts, 30))))
 
 
+class _BookkeepingThread:
+    """One helper thread for the worker's database work, on one connection it holds.
+
+    Holding the connection spares a pool checkout (and on PostgreSQL the pre-ping round trip)
+    per transaction. It is used from this thread only; after a database error it is closed
+    and the next job opens a fresh one.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-db")
+        self._conn: Connection | None = None
+
+    def connection(self) -> Connection:
+        """The held connection (call from jobs only)."""
+        if self._conn is None:
+            self._conn = self._engine.connect()
+        return self._conn
+
+    def submit(self, job: Callable[..., T], *args: Any) -> Future[T]:
+        def run() -> T:
+            try:
+                return job(*args)
+            except BaseException:
+                self._drop()
+                raise
+
+        return self._pool.submit(run)
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            try:
+                conn.close()
+            except Exception:  # already broken: the job's own error is the one to report
+                log.debug("closing a failed bookkeeping connection", exc_info=True)
+
+    def close(self) -> None:
+        self._pool.submit(self._drop).result()
+        self._pool.shutdown(wait=True)
+
+
 class Worker:
     """Delivers the outbox of one database to the given destinations."""
 
@@ -86,8 +129,8 @@ class Worker:
         self.policy = policy
         self.stop = stop or threading.Event()
         self._clients: dict[str, LrsClient] = {}
-        self._db: ThreadPoolExecutor | None = None
-        self._marks: list[Future[None]] = []
+        self._db: _BookkeepingThread | None = None
+        self._pending_marks: list[tuple[list[int], str | None]] = []
 
     def close(self) -> None:
         for client in self._clients.values():
@@ -141,49 +184,69 @@ class Worker:
 
     def deliver_destination(self, destination: Destination) -> PassStats:
         """Batches until none is due. The database work overlaps the HTTP request in flight:
-        one helper thread claims the next batch and records the previous one as delivered
-        while we wait for the LRS (a mark lost to a crash only means a resend, a no-op)."""
+        one helper thread, on one connection it holds for the whole pass, records the previous
+        batch as delivered and claims the next one in a single transaction while we wait for
+        the LRS (a mark lost to a crash only means a resend, a no-op)."""
         stats = PassStats()
+        db = _BookkeepingThread(self.engine)
+        self._db = db
+        self._pending_marks = []
 
-        def claim() -> tuple[str, list[outbox.OutboxRow]]:
-            return outbox.claim_batch(self.engine, destination.name, limit=self.policy.batch_size, lease_seconds=self.policy.lease_seconds)
+        def settle_and_claim(
+            marks: list[tuple[list[int], str | None]], sent: threading.Event | None = None
+        ) -> tuple[str, list[outbox.OutboxRow]]:
+            if sent is not None:
+                # Start once the POST is on the wire: our database work would otherwise contend
+                # for the GIL with building and writing the request, on the critical path.
+                sent.wait()
+            return outbox.settle_and_claim(
+                db.connection(), destination.name, marks, limit=self.policy.batch_size, lease_seconds=self.policy.lease_seconds
+            )
 
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-db") as db:
-            self._marks = []
-            self._db = db
-            prefetched: Future[tuple[str, list[outbox.OutboxRow]]] | None = db.submit(claim)
+        prefetched: Future[tuple[str, list[outbox.OutboxRow]]] | None = db.submit(settle_and_claim, [])
+        try:
+            while prefetched is not None and not self.stop.is_set():
+                token, rows = prefetched.result()
+                prefetched = None
+                if not rows:
+                    break
+                marks, self._pending_marks = self._pending_marks, []
+                sent = threading.Event()
+                prefetched = db.submit(settle_and_claim, marks, sent)
+                try:
+                    batch = self._deliver(destination, token, rows, on_sent=sent.set)
+                finally:
+                    sent.set()  # never leave the helper waiting (e.g. the batch failed before its POST)
+                stats.add(batch)
+                if batch.rescheduled:
+                    break  # the LRS is down, slow or refusing us: do not pile more work onto it
+        finally:
             try:
-                while prefetched is not None and not self.stop.is_set():
-                    token, rows = prefetched.result()
-                    prefetched = None
-                    if not rows:
-                        break
-                    prefetched = db.submit(claim)
-                    batch = self._deliver(destination, token, rows)
-                    stats.add(batch)
-                    if batch.rescheduled:
-                        break  # the LRS is down, slow or refusing us: do not pile more work onto it
-            finally:
                 if prefetched is not None:
                     token, rows = prefetched.result()
                     if rows:
-                        outbox.release(self.engine, token)
-                for mark in self._marks:
-                    mark.result()  # surface database errors of the background marks
+                        db.submit(lambda: outbox.release(db.connection(), token)).result()
+                marks, self._pending_marks = self._pending_marks, []
+                if marks:
+                    db.submit(lambda: [outbox.mark_delivered(db.connection(), ids, note) for ids, note in marks]).result()
+            finally:
                 self._db = None
+                db.close()
         return stats
 
     def _mark_delivered(self, ids: list[int], note: str | None) -> None:
         if self._db is not None:
-            self._marks.append(self._db.submit(outbox.mark_delivered, self.engine, ids, note))
+            self._pending_marks.append((ids, note))  # written with the next claim, in its transaction
         else:
             outbox.mark_delivered(self.engine, ids, note)
 
     # -- one batch -------------------------------------------------------------------------
 
-    def _deliver(self, destination: Destination, token: str, rows: Sequence[outbox.OutboxRow]) -> PassStats:
+    def _deliver(
+        self, destination: Destination, token: str, rows: Sequence[outbox.OutboxRow], on_sent: Callable[[], None] | None = None
+    ) -> PassStats:
         stats = PassStats(requests=1)
-        result: SendResult = self.client(destination).send([row.payload for row in rows])
+        result: SendResult = self.client(destination).send([row.payload for row in rows], on_sent=on_sent)
         ids = [row.id for row in rows]
         outcome = result.outcome
         if outcome is Outcome.DELIVERED or (outcome is Outcome.CONFLICT and len(rows) == 1):

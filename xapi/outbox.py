@@ -16,6 +16,7 @@ the DDL itself is written out in the Alembic revision ``outbox_0001``.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -37,7 +38,9 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    Update,
     and_,
+    bindparam,
     func,
     or_,
     select,
@@ -164,12 +167,34 @@ def enqueue(
 
 # -- the worker's side -----------------------------------------------------------------
 
+#: Where the worker's bookkeeping runs: a short transaction of its own on ``Engine``, or on a
+#: ``Connection`` the worker holds for a whole pass (no pool checkout, no pre-ping per batch).
+Db = Engine | Connection
+
 
 @contextmanager
-def _worker_transaction(engine: Engine) -> Iterator[Connection]:
-    """One short transaction of the delivery worker's own bookkeeping (claim, mark, reschedule)."""
-    with engine.begin() as conn:
-        yield conn
+def _worker_transaction(db: Db) -> Iterator[Connection]:
+    """One short transaction of the delivery worker's own bookkeeping (claim, mark, reschedule).
+
+    On PostgreSQL its commit does not wait for the WAL flush (``SET LOCAL synchronous_commit``,
+    this transaction only). A bookkeeping commit lost to a database crash can only mean a lease
+    never taken or a row not yet marked delivered, so the statement is sent once more — a no-op
+    at the LRS, whose statement ids make delivery idempotent. The learner's own transaction
+    (:func:`enqueue`) keeps full durability.
+    """
+    if isinstance(db, Engine):
+        with db.begin() as conn:
+            _relax_commit(conn)
+            yield conn
+    else:
+        with db.begin():
+            _relax_commit(db)
+            yield db
+
+
+def _relax_commit(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
 
 
 def _as_utc(value: dt.datetime | None) -> dt.datetime | None:
@@ -178,8 +203,70 @@ def _as_utc(value: dt.datetime | None) -> dt.datetime | None:
     return value
 
 
+_When = DateTime(timezone=True)
+
+
+@functools.cache
+def _claim_statement(dialect: str) -> Update:
+    """The claim, built once per dialect: only its bound values change from batch to batch."""
+    t = outbox_table
+    now = bindparam("claim_now", type_=_When)
+    lease_free = or_(t.c.lease_until.is_(None), t.c.lease_until < now)
+    due = and_(
+        t.c.destination == bindparam("claim_destination", type_=String()),
+        t.c.kind == bindparam("claim_kind", type_=String()),
+        t.c.status == PENDING,
+        t.c.next_attempt_at <= now,
+        lease_free,
+    )
+    chosen = select(t.c.id).where(due).order_by(t.c.next_attempt_at, t.c.id).limit(bindparam("claim_limit", type_=Integer()))
+    if dialect == "postgresql":
+        chosen = chosen.with_for_update(skip_locked=True)
+    # MATERIALIZED: PostgreSQL must run the locking LIMIT query once, not re-plan it as a join.
+    chosen_ids = chosen.cte("chosen").prefix_with("MATERIALIZED")
+    return (
+        update(t)
+        .where(t.c.id.in_(select(chosen_ids.c.id)), lease_free, t.c.status == PENDING)
+        .values(lease_token=bindparam("claim_token", type_=String()), lease_until=bindparam("claim_until", type_=_When))
+        .returning(t.c.id, t.c.kind, t.c.destination, t.c.item_id, t.c.payload, t.c.status, t.c.attempts, t.c.last_error)
+    )
+
+
+_MARK_DELIVERED = (
+    update(outbox_table)
+    .where(outbox_table.c.id.in_(bindparam("mark_ids", expanding=True)), outbox_table.c.status != DELIVERED)
+    .values(
+        status=DELIVERED,
+        delivered_at=bindparam("mark_now", type_=_When),
+        lease_token=None,
+        lease_until=None,
+        last_error=bindparam("mark_note", type_=Text()),
+        attempts=outbox_table.c.attempts + 1,
+    )
+)
+
+
+def _claim(conn: Connection, destination: str, limit: int, lease_seconds: float, now: dt.datetime, kind: str) -> tuple[str, list[OutboxRow]]:
+    token = str(uuid.uuid4())
+    params = {
+        "claim_now": now,
+        "claim_destination": destination,
+        "claim_kind": kind,
+        "claim_limit": limit,
+        "claim_token": token,
+        "claim_until": now + dt.timedelta(seconds=lease_seconds),
+    }
+    rows = sorted(conn.execute(_claim_statement(conn.dialect.name), params).all(), key=lambda r: r[0])
+    return token, [OutboxRow(*row) for row in rows]
+
+
+def _mark_delivered(conn: Connection, ids: Sequence[int], note: str | None, now: dt.datetime) -> None:
+    if ids:
+        conn.execute(_MARK_DELIVERED, {"mark_ids": list(ids), "mark_now": now, "mark_note": note})
+
+
 def claim_batch(
-    engine: Engine,
+    db: Db,
     destination: str,
     *,
     limit: int = 100,
@@ -196,35 +283,37 @@ def claim_batch(
     rows again. Longest-waiting rows first, so a batch that keeps failing cannot starve the
     rows behind it.
     """
+    return settle_and_claim(db, destination, (), limit=limit, lease_seconds=lease_seconds, now=now, kind=kind)
+
+
+def settle_and_claim(
+    db: Db,
+    destination: str,
+    delivered: Iterable[tuple[Sequence[int], str | None]],
+    *,
+    limit: int = 100,
+    lease_seconds: float = 120.0,
+    now: dt.datetime | None = None,
+    kind: str = "lrs",
+) -> tuple[str, list[OutboxRow]]:
+    """Mark earlier batches delivered (``(ids, note)`` pairs, as :func:`mark_delivered`) and
+    lease the next batch (as :func:`claim_batch`) in ONE transaction: one commit per batch
+    instead of two. The marks come first, so a crash between the two loses neither."""
     now = now or utcnow()
-    token = str(uuid.uuid4())
-    t = outbox_table
-    lease_free = or_(t.c.lease_until.is_(None), t.c.lease_until < now)
-    due = and_(t.c.destination == destination, t.c.kind == kind, t.c.status == PENDING, t.c.next_attempt_at <= now, lease_free)
-    with _worker_transaction(engine) as conn:
-        chosen = select(t.c.id).where(due).order_by(t.c.next_attempt_at, t.c.id).limit(limit)
-        if conn.dialect.name == "postgresql":
-            chosen = chosen.with_for_update(skip_locked=True)
-        # MATERIALIZED: PostgreSQL must run the locking LIMIT query once, not re-plan it as a join.
-        chosen_ids = chosen.cte("chosen").prefix_with("MATERIALIZED")
-        claimed = (
-            update(t)
-            .where(t.c.id.in_(select(chosen_ids.c.id)), lease_free, t.c.status == PENDING)
-            .values(lease_token=token, lease_until=now + dt.timedelta(seconds=lease_seconds))
-            .returning(t.c.id, t.c.kind, t.c.destination, t.c.item_id, t.c.payload, t.c.status, t.c.attempts, t.c.last_error)
-        )
-        rows = sorted(conn.execute(claimed).all(), key=lambda r: r[0])
-    return token, [OutboxRow(*row) for row in rows]
+    with _worker_transaction(db) as conn:
+        for ids, note in delivered:
+            _mark_delivered(conn, ids, note, now)
+        return _claim(conn, destination, limit, lease_seconds, now, kind)
 
 
-def release(engine: Engine, token: str) -> None:
+def release(db: Db, token: str) -> None:
     """Give back a claimed batch that will not be sent now (e.g. the LRS just failed)."""
-    with _worker_transaction(engine) as conn:
+    with _worker_transaction(db) as conn:
         conn.execute(update(outbox_table).where(outbox_table.c.lease_token == token).values(lease_token=None, lease_until=None))
 
 
-def extend_lease(engine: Engine, token: str, ids: Sequence[int], lease_seconds: float) -> None:
-    with _worker_transaction(engine) as conn:
+def extend_lease(db: Db, token: str, ids: Sequence[int], lease_seconds: float) -> None:
+    with _worker_transaction(db) as conn:
         conn.execute(
             update(outbox_table)
             .where(outbox_table.c.id.in_(ids), outbox_table.c.lease_token == token)
@@ -232,22 +321,17 @@ def extend_lease(engine: Engine, token: str, ids: Sequence[int], lease_seconds: 
         )
 
 
-def mark_delivered(engine: Engine, ids: Sequence[int], note: str | None = None) -> None:
+def mark_delivered(db: Db, ids: Sequence[int], note: str | None = None) -> None:
     """The upstream has these items (whoever's lease it was: delivered is true either way)."""
     if not ids:
         return
-    with _worker_transaction(engine) as conn:
-        conn.execute(
-            update(outbox_table)
-            .where(outbox_table.c.id.in_(ids), outbox_table.c.status != DELIVERED)
-            .values(status=DELIVERED, delivered_at=utcnow(), lease_token=None, lease_until=None, last_error=note,
-                    attempts=outbox_table.c.attempts + 1)
-        )
+    with _worker_transaction(db) as conn:
+        _mark_delivered(conn, ids, note, utcnow())
 
 
-def park(engine: Engine, token: str, ids: Sequence[int], reason: str) -> None:
+def park(db: Db, token: str, ids: Sequence[int], reason: str) -> None:
     """Permanently rejected: keep the row for a human (``smeb outbox parked``), never resend by itself."""
-    with _worker_transaction(engine) as conn:
+    with _worker_transaction(db) as conn:
         conn.execute(
             update(outbox_table)
             .where(outbox_table.c.id.in_(ids), outbox_table.c.lease_token == token, outbox_table.c.status == PENDING)
@@ -256,10 +340,10 @@ def park(engine: Engine, token: str, ids: Sequence[int], reason: str) -> None:
         )
 
 
-def reschedule(engine: Engine, token: str, delays: Mapping[int, float], reason: str) -> None:
+def reschedule(db: Db, token: str, delays: Mapping[int, float], reason: str) -> None:
     """Try again later: each row gets its own delay (the caller computes backoff with jitter)."""
     now = utcnow()
-    with _worker_transaction(engine) as conn:
+    with _worker_transaction(db) as conn:
         for row_id, delay in delays.items():
             conn.execute(
                 update(outbox_table)

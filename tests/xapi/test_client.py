@@ -171,3 +171,19 @@ def test_ids_we_set_are_uuids_and_timestamps_are_utc_milliseconds() -> None:
     statement = _prepared()
     assert uuid.UUID(statement["id"]).version == 4
     assert statement["timestamp"].endswith("Z") and len(statement["timestamp"]) == len("2026-11-21T10:00:00.000Z")
+
+
+@pytest.mark.parametrize("status", [200, 422, 503])
+def test_on_sent_is_called_exactly_once_whatever_the_answer(scripted_lrs, status: int) -> None:  # type: ignore[no-untyped-def]
+    server = scripted_lrs({"*": [(status, {"detail": "scripted"})]})
+    calls: list[int] = []
+    with LrsClient(server.endpoint, username="k", password="s") as client:
+        result = client.send([serialize_statement(_prepared())], on_sent=lambda: calls.append(len(calls)))
+    assert result.status_code == status and calls == [0]
+
+
+def test_on_sent_is_called_even_when_the_request_never_gets_out() -> None:
+    calls: list[int] = []
+    with LrsClient(f"http://127.0.0.1:{free_port()}/xAPI/", username="u", password="p", timeout=2) as client:
+        result = client.send([serialize_statement(_prepared())], on_sent=lambda: calls.append(1))
+    assert result.outcome is Outcome.RETRYABLE and calls == [1]  # a caller waiting for it is never left hanging

@@ -57,6 +57,20 @@ def test_a_policy_whose_lease_is_shorter_than_the_timeout_is_refused() -> None:
         DeliveryPolicy(batch_size=101)
 
 
+def test_many_batches_are_delivered_once_each_and_every_row_is_settled_at_the_end(engine: Engine, ralph: RalphServer) -> None:
+    with engine.begin() as conn:
+        ids = [outbox.enqueue(conn, sample_statement(n), ["ralph"]) for n in range(250)]
+    with Worker(engine, {"ralph": _destination(ralph)}) as worker:
+        stats = worker.run_once()  # each batch's mark rides with the next claim; the last is flushed at the end
+        assert (stats.delivered, stats.requests) == (250, 3)
+        assert worker.run_once().requests == 0  # a second pass (a fresh helper connection) finds nothing due
+    with engine.connect() as conn:
+        rows = conn.execute(select(T.c.status, T.c.attempts, T.c.lease_token, T.c.delivered_at)).all()
+    assert {(r.status, r.attempts, r.lease_token) for r in rows} == {("delivered", 1, None)}
+    assert all(r.delivered_at is not None for r in rows)
+    assert ralph.stored_id_counts() == {i: 1 for i in ids}
+
+
 def test_one_bad_statement_is_isolated_and_parked_while_the_rest_are_delivered(engine: Engine, ralph: RalphServer) -> None:
     with engine.begin() as conn:
         good = [outbox.enqueue(conn, sample_statement(n), ["ralph"]) for n in range(150)]

@@ -245,3 +245,40 @@ def test_workers_claiming_at_the_same_time_get_disjoint_batches(engine: Engine) 
         thread.join()
     everything = [row_id for mine in claimed for row_id in mine]
     assert len(everything) == len(set(everything)) == 400
+
+
+def test_settle_and_claim_marks_earlier_batches_delivered_and_leases_the_next_in_one_go(engine: Engine) -> None:
+    with engine.begin() as conn:
+        for n in range(5):
+            outbox.enqueue(conn, sample_statement(n), ["bht"])
+    _, first = outbox.claim_batch(engine, "bht", limit=2)
+    token, second = outbox.settle_and_claim(engine, "bht", [([first[0].id], None), ([first[1].id], "409: already there")], limit=2)
+    assert [r.id for r in second] == [first[1].id + 1, first[1].id + 2]
+    rows = {r["id"]: r for r in _rows(engine)}
+    assert [rows[r.id]["status"] for r in first] == ["delivered", "delivered"]
+    assert [rows[r.id]["attempts"] for r in first] == [1, 1] and rows[first[1].id]["last_error"] == "409: already there"
+    assert all(rows[r.id]["lease_token"] is None and rows[r.id]["delivered_at"] is not None for r in first)
+    assert {rows[r.id]["lease_token"] for r in second} == {token}
+    _, rest = outbox.settle_and_claim(engine, "bht", [([r.id for r in second], None)], limit=2)
+    assert len(rest) == 1
+    with engine.connect() as conn:
+        assert outbox.status_counts(conn) == {("bht", "delivered"): 4, ("bht", "pending"): 1}
+
+
+def test_the_worker_bookkeeping_on_a_held_connection_ends_every_transaction_and_leaks_no_setting(engine: Engine) -> None:
+    with engine.begin() as conn:
+        for n in range(3):
+            outbox.enqueue(conn, sample_statement(n), ["bht"])
+    with engine.connect() as held:
+        marks: list[tuple[list[int], str | None]] = []
+        claimed: list[int] = []
+        while rows := outbox.settle_and_claim(held, "bht", marks, limit=2)[1]:
+            assert not held.in_transaction()  # committed: other workers see the lease at once
+            marks = [([r.id for r in rows], None)]
+            claimed += [r.id for r in rows]
+        assert len(claimed) == 3 and len(set(claimed)) == 3
+        if held.dialect.name == "postgresql":
+            # the relaxed commit is SET LOCAL: the connection goes back to the pool fully durable
+            assert held.exec_driver_sql("SHOW synchronous_commit").scalar_one() == "on"
+            held.rollback()
+    assert {r["status"] for r in _rows(engine)} == {"delivered"}
