@@ -53,7 +53,7 @@ BENCHMARKS = (
     Benchmark("lrs", "our LRS (SQLite, PostgreSQL) next to Ralph: POST statements/s; GET latency next to GET /about",
               ("--size", "200000", "--requests", "200"), ("--size", "1000000", "--requests", "200")),
     Benchmark("delivery", "validation next to json.loads; outbox delivery to Ralph next to straight httpx",
-              ("--events", "1000", "--deliver", "3000", "--rounds", "3"), ("--events", "2000", "--deliver", "5000", "--rounds", "3")),
+              ("--events", "1000", "--deliver", "3000", "--rounds", "7"), ("--events", "2000", "--deliver", "5000", "--rounds", "7")),
     Benchmark("reports", "completion report from the store next to the in-memory aggregation and next to Ralph",
               ("--statements", "200000", "--ralph-statements", "10000", "--pdfs", "10"),
               ("--statements", "1000000", "--ralph-statements", "20000", "--pdfs", "10")),
