@@ -208,8 +208,9 @@ def comparable(statement: dict[str, Any]) -> Any:
     """The statement minus what immutability allows to differ (Data 2.3.1), for equivalence checks.
 
     Ignored: id/authority/stored/version, the timestamp's serialization (compared as an instant),
-    attachments, activity definitions, verb display, the order of Group members, contextActivities
-    given as one object instead of an array, and the case of mbox.
+    a result duration's precision beyond 0.01 s (Data 4.6; a "shall" in xAPI 2.0 §4.2.7), attachments,
+    activity definitions, verb display, the order of Group members, contextActivities given as one
+    object instead of an array, and the case of mbox.
     """
 
     def norm(node: Any, path: str) -> Any:
@@ -223,6 +224,9 @@ def comparable(statement: dict[str, Any]) -> Any:
                         out[key] = parse_timestamp(value)
                     except ValueError:
                         out[key] = value
+                    continue
+                if key == "duration" and isinstance(value, str) and path.endswith("result"):
+                    out[key] = comparable_duration(value)
                     continue
                 if key == "definition" and isinstance(value, dict):
                     continue
@@ -248,6 +252,19 @@ def comparable(statement: dict[str, Any]) -> Any:
         return node
 
     return norm(statement, "")
+
+
+_DURATION_SECONDS = re.compile(r"(\d+)(?:[.,](\d+))?S$")
+
+
+def comparable_duration(duration: str) -> str:
+    """``duration`` with its seconds cut to hundredths: ``PT0.1237S`` and ``PT0.12S`` compare equal."""
+    match = _DURATION_SECONDS.search(duration)
+    if match is None:
+        return duration
+    whole, fraction = match.group(1), (match.group(2) or "")[:2].rstrip("0")
+    seconds = f"{int(whole)}.{fraction}" if fraction else str(int(whole))
+    return duration[: match.start()] + seconds + "S"
 
 
 def equivalent(a: dict[str, Any], b: dict[str, Any]) -> bool:

@@ -125,6 +125,14 @@ def test_a_signature_over_a_different_statement_is_rejected(lrs):
     assert "not the same statement" in response.get_json()["message"]
 
 
+def test_a_signature_over_the_statement_with_a_shorter_duration_is_accepted(lrs):
+    """The JWS was made over ``PT0.12S``, the statement says ``PT0.1237S``: beyond 0.01 s is not compared."""
+    key, x5c = _key_and_cert()
+    s = dict(statement(), result={"duration": "P1DT12H36M0.1237S"})
+    signed, token = _signed(s, key, x5c, payload=dict(s, result={"duration": "P1DT12H36M0.12S"}))
+    assert post_multipart(lrs, multipart(signed, [(token, part_headers(token, "application/octet-stream"))])).status_code == 200
+
+
 def test_a_signature_that_does_not_verify_against_its_certificate_is_rejected(lrs):
     key, _ = _key_and_cert()
     _, other_cert = _key_and_cert()

@@ -91,6 +91,28 @@ def test_xapi_00142_a_different_statement_under_a_taken_id_changes_nothing_and_i
     assert before_status in (200, 204)
 
 
+@pytest.mark.parametrize("where", ["statement", "substatement"])
+def test_durations_compare_to_a_hundredth_of_a_second(lrs, where):
+    """Data 4.6 / xAPI 2.0 §4.2.7: precision beyond 0.01 s is not part of a comparison (ADL 2.0 suite, 4.2.7)."""
+
+    def with_duration(s: dict, duration: str) -> dict:
+        s = json.loads(json.dumps(s))
+        target = s if where == "statement" else s["object"]
+        target["result"] = {"duration": duration}
+        return s
+
+    base = statement()
+    if where == "substatement":
+        base["object"] = {"objectType": "SubStatement", "actor": base["actor"], "verb": base["verb"], "object": {"id": fresh()}}
+    s = with_duration(base, "P1DT12H36M0.1237S")
+    put = lambda body: lrs.request("PUT", "/statements", params={"statementId": s["id"]}, json_body=body)  # noqa: E731
+    assert put(s).status_code == 204
+    assert put(with_duration(base, "P1DT12H36M0.12S")).status_code == 204  # the same statement: no-op
+    assert put(with_duration(base, "P1DT12H36M0.13S")).status_code == 409  # a different one
+    stored = lrs.get_statements(statementId=s["id"]).get_json()
+    assert (stored if where == "statement" else stored["object"])["result"]["duration"] == "P1DT12H36M0.1237S"
+
+
 def test_xapi_00326_a_batch_with_one_invalid_statement_stores_nothing(lrs):
     good, bad = statement(), statement()
     bad["verb"]["id"] = "should fail"
