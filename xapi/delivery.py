@@ -228,7 +228,7 @@ class Worker:
                         db.submit(lambda: outbox.release(db.connection(), token)).result()
                 marks, self._pending_marks = self._pending_marks, []
                 if marks:
-                    db.submit(lambda: [outbox.mark_delivered(db.connection(), ids, note) for ids, note in marks]).result()
+                    db.submit(lambda: outbox.settle(db.connection(), marks)).result()
             finally:
                 self._db = None
                 db.close()

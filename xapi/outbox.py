@@ -323,10 +323,16 @@ def extend_lease(db: Db, token: str, ids: Sequence[int], lease_seconds: float) -
 
 def mark_delivered(db: Db, ids: Sequence[int], note: str | None = None) -> None:
     """The upstream has these items (whoever's lease it was: delivered is true either way)."""
-    if not ids:
-        return
+    if ids:
+        settle(db, [(ids, note)])
+
+
+def settle(db: Db, delivered: Iterable[tuple[Sequence[int], str | None]]) -> None:
+    """:func:`mark_delivered` for several ``(ids, note)`` batches, in one transaction."""
+    now = utcnow()
     with _worker_transaction(db) as conn:
-        _mark_delivered(conn, ids, note, utcnow())
+        for ids, note in delivered:
+            _mark_delivered(conn, ids, note, now)
 
 
 def park(db: Db, token: str, ids: Sequence[int], reason: str) -> None:

@@ -22,7 +22,6 @@ errors are the same whichever path a statement took (``tests/xapi/test_validatio
 
 from __future__ import annotations
 
-import copy
 import datetime as _dt
 import json
 import re
@@ -308,11 +307,6 @@ def _load_schema() -> dict[str, Any]:
 # model: the LRS passes the request's version header ("1.0.1", "1.0.3", ...) and each spelling must
 # not build (and evict) its own copy.
 _MODEL_VERSION = {"1.0": "1.0.3", "2.0": "2.0.0"}
-
-
-def _schema(version: str) -> dict[str, Any]:
-    """The schema for the data model of ``version``; callers must not mutate it (it is cached)."""
-    return _model_schema(_model(version))
 
 
 @lru_cache(maxsize=2)
@@ -739,21 +733,28 @@ def validate_statements(statements: list[dict[str, Any]], version: str = "1.0.3"
 
 
 def normalize_statement(statement: dict[str, Any]) -> dict[str, Any]:
-    """Return a deep copy whose contextActivities values are all arrays (Data 2.4.6.2, LRS MUST).
+    """Return the statement with every contextActivities value an array (Data 2.4.6.2, LRS MUST).
 
     Applies to the statement's context and to a SubStatement's context; everything else
-    (including timestamp and duration strings) is kept byte-for-byte.
+    (including timestamp and duration strings) is kept byte-for-byte. ``statement`` is not
+    changed: only the dicts on the path to a changed value are copied, the rest is shared with
+    it (a deep copy of every statement was the largest cost of an LRS batch POST after
+    validation), so callers must not mutate the result in place.
     """
-    result = copy.deepcopy(statement)
-    for node in (result, result.get("object") if isinstance(result.get("object"), dict) else None):
-        if not isinstance(node, dict):
+    result = dict(statement)
+    obj = result.get("object")
+    if isinstance(obj, dict) and isinstance(obj.get("context"), dict):
+        result["object"] = obj = dict(obj)
+    for node in (result, obj if isinstance(obj, dict) else None):
+        if node is None:
             continue
         context = node.get("context")
         activities = context.get("contextActivities") if isinstance(context, dict) else None
-        if isinstance(activities, dict):
-            for key, value in activities.items():
-                if isinstance(value, dict):
-                    activities[key] = [value]
+        if isinstance(activities, dict) and any(isinstance(value, dict) for value in activities.values()):
+            node["context"] = dict(context)  # type: ignore[arg-type]
+            node["context"]["contextActivities"] = {
+                key: [value] if isinstance(value, dict) else value for key, value in activities.items()
+            }
     return result
 
 

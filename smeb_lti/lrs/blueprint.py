@@ -35,7 +35,7 @@ from smeb_lti.lrs.errors import (
     PayloadTooLarge,
 )
 from xapi.errors import StatementValidationError
-from xapi.validation import loads_strict, validate_statements
+from xapi.validation import loads_strict, normalize_statement, validate_statements
 
 bp = Blueprint("lrs", __name__, url_prefix="/lrs/<tenant>/xapi")
 
@@ -263,7 +263,7 @@ def _store_statements(session: Session, principal: auth.Principal, x: P.XRequest
     seen: set[str] = set()
     used_parts: dict[str, tuple[str, bytes]] = {}
     for index, original in enumerate(received):
-        statement = st.normalized_copy(original)
+        statement = normalize_statement(original)
         statement["id"] = str(statement.get("id") or uuid.uuid4()).lower()
         if statement["id"] in seen:
             raise BadRequest(f"statement id {statement['id']} occurs twice in one batch (Communication 2.1.2)")

@@ -150,32 +150,6 @@ def activities_with_definitions(statement: dict[str, Any]) -> Iterator[dict[str,
     yield from walk(statement)
 
 
-def normalized_copy(statement: dict[str, Any]) -> dict[str, Any]:
-    """The statement the LRS stores: ``xapi.validation.normalize_statement`` without the deep copy.
-
-    Same result (contextActivities values become arrays, in the statement's context and in a
-    SubStatement's context; nothing else changes), but only the dicts on the path to a changed
-    value are copied: the rest is shared with ``statement``. Neither side is mutated afterwards
-    (the LRS only reads them), and a deep copy of every statement was the largest cost of a
-    batch POST after validation.
-    """
-    result = dict(statement)
-    obj = result.get("object")
-    if isinstance(obj, dict) and isinstance(obj.get("context"), dict):
-        result["object"] = obj = dict(obj)
-    for node in (result, obj if isinstance(obj, dict) else None):
-        if node is None:
-            continue
-        context = node.get("context")
-        activities = context.get("contextActivities") if isinstance(context, dict) else None
-        if isinstance(activities, dict) and any(isinstance(value, dict) for value in activities.values()):
-            node["context"] = dict(context)  # type: ignore[arg-type]
-            node["context"]["contextActivities"] = {
-                key: [value] if isinstance(value, dict) else value for key, value in activities.items()
-            }
-    return result
-
-
 LANGUAGE_MAP_KEYS = ("name", "description")
 
 

@@ -109,9 +109,8 @@ class DbToolConf(ToolConfAbstract[t.Any]):
         with self.sessions() as session:
             rows = registrations.for_issuer(session, iss)
             row = next((r for r in rows if r.client_id == client_id), None)
-            if row is None:
-                registrations.resolve(session, iss, client_id)  # raises UnknownPlatform with the precise reason
-                raise AssertionError("unreachable")
+            if row is None:  # resolve() raises UnknownPlatform saying whether the issuer or the client is unknown
+                row = registrations.resolve(session, iss, client_id)
             return LaunchRegistration(
                 ToolRegistration(row, None, self._signing), frozenset(r.client_id for r in rows), row.deployment_ids
             )

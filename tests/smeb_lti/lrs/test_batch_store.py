@@ -127,9 +127,19 @@ def test_an_attachment_sent_twice_in_one_batch_and_again_later_is_stored_once(lr
 
 
 @pytest.mark.parametrize("shape", ["object", "array", "substatement", "none", "odd"])
-def test_normalized_copy_equals_the_validators_normalisation_and_leaves_the_input_alone(shape):
-    from smeb_lti.lrs import statements as st
+def test_normalize_statement_equals_the_deep_copy_normalisation_and_leaves_the_input_alone(shape):
     from xapi.validation import normalize_statement
+
+    def deep_copy_normalisation(statement: dict) -> dict:  # what normalize_statement did before sharing parts
+        result = copy.deepcopy(statement)
+        for node in (result, result.get("object") if isinstance(result.get("object"), dict) else None):
+            context = node.get("context") if isinstance(node, dict) else None
+            activities = context.get("contextActivities") if isinstance(context, dict) else None
+            if isinstance(activities, dict):
+                for key, value in activities.items():
+                    if isinstance(value, dict):
+                        activities[key] = [value]
+        return result
 
     s = statement()
     if shape == "object":
@@ -144,5 +154,5 @@ def test_normalized_copy_equals_the_validators_normalisation_and_leaves_the_inpu
         s["context"] = {"contextActivities": "nonsense"}
         s["object"] = {"objectType": "SubStatement", "context": [1, 2]}
     before = copy.deepcopy(s)
-    assert st.normalized_copy(s) == normalize_statement(s)
+    assert normalize_statement(s) == deep_copy_normalisation(s)
     assert s == before
