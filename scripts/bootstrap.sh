@@ -54,6 +54,12 @@ if [ "$want_test" = 1 ]; then
   if ! command -v redis-server >/dev/null; then
     apt_install redis-server   # the Redis nonce-store tests start their own server
   fi
+  # PHP for the real Moodle the Moodle tests start (tests/e2e/moodle/, ../shared/moodle/README.md).
+  # Its own apt-get call: nodejs/npm in the same call conflict with the machine's Node.js.
+  if ! command -v php >/dev/null || ! php -m | grep -qx pgsql; then
+    echo "installing Debian's PHP for the Moodle tests"
+    apt_install php-cli php-pgsql php-xml php-mbstring php-curl php-zip php-gd php-intl php-soap php-bcmath php-readline
+  fi
   if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     apt_install nodejs npm
   fi

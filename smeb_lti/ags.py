@@ -1,32 +1,48 @@
 """LTI Assignment and Grade Services 2.0: scores queued in the outbox, then posted to the platform.
 
-The player host queues a score in the learner event's transaction (:func:`enqueue_score`): a row
+The player host queues a score in the learner event's transaction (:func:`queue_score`): a row
 of the xAPI outbox with ``kind = "ags"`` and destination ``ags:<registration id>``; the payload is
 ``{"lineitem": URL, "score": {...}}``. :class:`AgsSender` delivers them: an access token per
 registration (client-credentials grant with a JWT signed by the tool's key, cached in the shared
 store by pylti1p3's connector, :class:`smeb_lti.lti.validation.ToolServiceConnector`), then
 ``POST <lineitem>/scores`` with ``application/vnd.ims.lis.v1.score+json``.
 
-Outcomes: 2xx → delivered; 401 → token dropped and retried later; other 4xx → parked (a human
-looks, ``smeb outbox parked``); 5xx, timeouts, unreachable platform → retried with backoff.
-Scores carry their own timestamp, so a late retry never overwrites a newer grade at the platform
-(AGS 2.0 §3.4.8).
+What each line item last got for each learner is kept in ``ags_line_item_scores``
+(:class:`LineItemScore`), read and written under a row lock in the queueing transaction:
+
+* timestamps are strictly increasing per (line item, user) in WHOLE SECONDS: Moodle compares
+  ``strtotime(timestamp)`` with the grade on record and refuses an equal second with 409
+  (``mod/lti/service/gradebookservices/classes/local/resources/scores.php``), and two scores of
+  one learner are often queued in the same second, by different worker processes;
+* a grade that did not change for that line item is not queued again, while a line item that has
+  not had the current grade yet (a second activity for a course finished elsewhere) gets it;
+* a newer score for the same line item and user settles the older one as ``superseded`` while it
+  still waits (not while a worker holds it): only the latest grade matters to the gradebook.
+
+Outcomes of a POST: 2xx → delivered; 401 → token dropped and retried later; 409 (the platform holds
+a result at least as new) → ``superseded`` when a newer score of ours is queued, else re-queued once
+with a fresh timestamp (rows from before this rule, a clock behind the LMS's), else parked;
+408/425/429, 5xx, timeouts, unreachable platform → retried with backoff; any other 4xx → parked
+with the platform's status and answer (``smeb outbox parked``): resending the same bytes cannot fix it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import threading
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy import DateTime, Engine, ForeignKey, Integer, String, Text, UniqueConstraint, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from smeb_lti.db import Base
 from smeb_lti.lti import claims as c
 from xapi import outbox
 from xapi.delivery import DeliveryPolicy, PassStats, backoff_delay
@@ -36,15 +52,56 @@ log = logging.getLogger("smeb_lti.ags")
 SCOPE_SCORE = c.SCOPE_SCORE
 KIND = "ags"
 SCORE_MEDIA_TYPE = "application/vnd.ims.lis.v1.score+json"
-PERMANENT = (400, 403, 404, 405, 406, 410, 413, 415, 422)
+RETRYABLE_4XX = (408, 425, 429)  # the platform is busy or slow: the same request may pass later
+STEP = timedelta(seconds=1)  # Moodle's grades keep whole seconds (strtotime)
+MAX_RESTAMPS = 1
+
+
+class LineItemScore(Base):
+    """What one line item last got for one learner (the migration ``ags_0001`` has the DDL)."""
+
+    __tablename__ = "ags_line_item_scores"
+    __table_args__ = (UniqueConstraint("registration_id", "subject", "lineitem_key", name="uq_ags_line_item_scores_registration_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    registration_id: Mapped[int] = mapped_column(ForeignKey("lti_registrations.id", ondelete="CASCADE"))
+    subject: Mapped[str] = mapped_column(String(255))
+    lineitem_key: Mapped[str] = mapped_column(String(64))
+    lineitem: Mapped[str] = mapped_column(Text)
+    grade_key: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    last_timestamp: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_item_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+_scores = LineItemScore.__table__
 
 
 def destination_for(registration_id: int) -> str:
     return f"ags:{registration_id}"
 
 
+def lineitem_key(lineitem: str) -> str:
+    return hashlib.sha256(lineitem.encode("utf-8")).hexdigest()
+
+
 def _timestamp(now: datetime) -> str:
     return now.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _parse_timestamp(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:  # SQLite keeps no offset; we only store UTC
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
+def grade_key(score: Mapping[str, Any]) -> str:
+    """What the gradebook would show: an unchanged key needs no new score."""
+    return f"{score.get('scoreGiven')}|{score['activityProgress']}|{score['gradingProgress']}"
 
 
 def grade_for(user_id: str, points: float, max_points: float, progress: float, completed: bool, judged: bool, now: datetime) -> dict[str, Any]:
@@ -70,21 +127,101 @@ def grade_for(user_id: str, points: float, max_points: float, progress: float, c
     }
 
 
-def enqueue_score(session: Session, registration_id: int, lineitem: str, score: Mapping[str, Any]) -> str:
-    """Queue one score for the platform in the caller's transaction; returns its outbox item id."""
+def enqueue_score(session: Session, registration_id: int, lineitem: str, score: Mapping[str, Any], *, restamps: int = 0) -> str:
+    """Insert one outbox row for ``score`` as given, in the caller's transaction; returns its outbox item id.
+
+    Low level: :func:`queue_score` is what the product calls (timestamps, de-duplication, superseding).
+    """
     item_id = str(uuid.uuid4())
     now = outbox.utcnow()
+    payload: dict[str, Any] = {"lineitem": lineitem, "score": dict(score)}
+    if restamps:
+        payload["restamps"] = restamps
     session.execute(
         outbox.outbox_table.insert().values(
             kind=KIND,
             destination=destination_for(registration_id),
             item_id=item_id,
-            payload=json.dumps({"lineitem": lineitem, "score": dict(score)}, sort_keys=True, separators=(",", ":")),
+            payload=json.dumps(payload, sort_keys=True, separators=(",", ":")),
             status=outbox.PENDING,
             attempts=0,
             next_attempt_at=now,
             created_at=now,
         )
+    )
+    return item_id
+
+
+def _locked_state(session: Session, registration_id: int, subject: str, lineitem: str, now: datetime) -> Any:
+    """The (line item, user) row, created when missing, locked until the caller's commit.
+
+    The insert comes first on purpose: on SQLite it takes the database's write lock (no
+    ``SELECT ... FOR UPDATE`` there); on PostgreSQL ``ON CONFLICT DO NOTHING`` then ``FOR UPDATE``
+    makes two processes queueing for one learner at once take turns.
+    """
+    key = lineitem_key(lineitem)
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(
+        insert(_scores)
+        .values(registration_id=registration_id, subject=subject, lineitem_key=key, lineitem=lineitem, grade_key=None,
+                last_timestamp=None, last_item_id=None, updated_at=now)
+        .on_conflict_do_nothing(index_elements=["registration_id", "subject", "lineitem_key"])
+    )
+    return session.execute(
+        select(_scores).where(_scores.c.registration_id == registration_id, _scores.c.subject == subject,
+                              _scores.c.lineitem_key == key).with_for_update()
+    ).one()
+
+
+def current_grade_key(session: Session, registration_id: int, subject: str, lineitem: str) -> str | None:
+    """What this line item last got queued for this learner (no lock: a cheap check before :func:`queue_score`)."""
+    return session.execute(
+        select(_scores.c.grade_key).where(_scores.c.registration_id == registration_id, _scores.c.subject == subject,
+                                          _scores.c.lineitem_key == lineitem_key(lineitem))
+    ).scalar()
+
+
+def _next_timestamp(last: datetime | None, now: datetime) -> datetime:
+    """``now`` (to the millisecond), but at least one second after ``last``: strictly later in whole seconds too."""
+    stamp = now.astimezone(timezone.utc).replace(microsecond=now.microsecond // 1000 * 1000)
+    last = _utc(last)
+    return max(stamp, last + STEP) if last is not None else stamp
+
+
+def _supersede(session: Session, destination: str, item_id: str, by: str, now: datetime) -> None:
+    t = outbox.outbox_table
+    session.execute(
+        update(t)
+        .where(t.c.destination == destination, t.c.item_id == item_id, t.c.status == outbox.PENDING,
+               or_(t.c.lease_until.is_(None), t.c.lease_until < now))
+        .values(status=outbox.SUPERSEDED, delivered_at=now, lease_token=None, lease_until=None,
+                last_error=f"superseded: score {by} for the same line item and user was queued before this one was sent")
+    )
+
+
+def queue_score(session: Session, registration_id: int, lineitem: str, score: Mapping[str, Any], now: datetime,
+                *, force: bool = False, restamps: int = 0) -> str | None:
+    """Queue ``score`` for ``lineitem`` in the caller's transaction, unless that line item already has this grade.
+
+    Returns the outbox item id, or ``None`` when nothing was queued. The score's ``timestamp`` is
+    replaced by one strictly later (whole seconds) than the last one queued for this line item and
+    user; a score of theirs still waiting is superseded. ``force`` queues even an unchanged grade
+    (a re-stamped copy of a refused score).
+    """
+    subject = str(score["userId"])
+    state = _locked_state(session, registration_id, subject, lineitem, now)
+    key = grade_key(score)
+    if key == state.grade_key and not force:
+        return None
+    stamp = _next_timestamp(state.last_timestamp, now)
+    stamped = {**score, "timestamp": _timestamp(stamp)}
+    item_id = enqueue_score(session, registration_id, lineitem, stamped, restamps=restamps)
+    if state.last_item_id:
+        _supersede(session, destination_for(registration_id), state.last_item_id, item_id, now)
+    session.execute(
+        update(_scores).where(_scores.c.id == state.id)
+        .values(grade_key=key, last_timestamp=stamp, last_item_id=item_id, updated_at=now)
     )
     return item_id
 
@@ -161,6 +298,13 @@ class AgsSender:
                 if outcome == "delivered":
                     outbox.mark_delivered(self.engine, [row.id])
                     stats.delivered += 1
+                elif outcome.startswith("conflict"):
+                    settled = self._settle_conflict(registration_id, token, row, outcome)
+                    if settled.startswith("parked"):
+                        stats.parked += 1
+                        log.warning("AGS %s: parked score %s: %s", name, row.item_id, settled)
+                    else:
+                        log.info("AGS %s: score %s %s", name, row.item_id, settled)
                 elif outcome.startswith("parked"):
                     outbox.park(self.engine, token, [row.id], outcome)
                     stats.parked += 1
@@ -177,6 +321,7 @@ class AgsSender:
         return stats
 
     def _post(self, connector: Any, access_token: str, row: outbox.OutboxRow) -> str:
+        """``delivered``, ``conflict: …`` (409), ``parked: …`` (a 4xx resending cannot fix), ``unauthorized: …`` or ``retry: …``."""
         payload = json.loads(row.payload)
         url = scores_url(payload["lineitem"])
         try:
@@ -188,14 +333,49 @@ class AgsSender:
             )
         except requests.RequestException as error:
             return f"retry: POST {url} failed: {error}"
-        if 200 <= response.status_code < 300:
+        status = response.status_code
+        if 200 <= status < 300:
             return "delivered"
-        detail = response.text[:500]
-        if response.status_code == 401:
+        detail = " ".join(response.text[:500].split())
+        if status == 401:
             return f"unauthorized: {url} answered 401 {detail}"
-        if response.status_code in PERMANENT:
-            return f"parked: {url} answered {response.status_code} {detail}"
-        return f"retry: {url} answered {response.status_code} {detail}"
+        if status == 409:
+            return f"conflict: {url} answered 409 {detail}"
+        if 400 <= status < 500 and status not in RETRYABLE_4XX:
+            return f"parked: {url} answered {status} {detail}"
+        return f"retry: {url} answered {status} {detail}"
+
+    def _settle_conflict(self, registration_id: int, token: str, row: outbox.OutboxRow, answer: str) -> str:
+        """The platform holds a result at least as new as this score (Moodle: same or later second). Never resent as is.
+
+        * a newer score of ours for this line item and user is queued → this one is ``superseded`` (nothing lost);
+        * else, the first time → re-queued with a fresh timestamp (scores queued before timestamps were
+          kept per line item, or a tool clock behind the LMS's) and this one ``superseded`` by the copy;
+        * else → parked with the platform's answer: someone else wrote a newer grade; a human decides.
+        """
+        payload = json.loads(row.payload)
+        score, lineitem = payload["score"], payload["lineitem"]
+        answer = answer.removeprefix("conflict: ")
+        now = outbox.utcnow()
+        t = outbox.outbox_table
+        mine = (t.c.id == row.id, t.c.lease_token == token, t.c.status == outbox.PENDING)
+        with Session(self.engine) as session, session.begin():
+            state = _locked_state(session, registration_id, str(score["userId"]), lineitem, now)
+            last = _utc(state.last_timestamp)
+            if state.last_item_id not in (None, row.item_id) and last is not None and last > _parse_timestamp(score["timestamp"]):
+                outcome = f"superseded: {answer}; score {state.last_item_id} for the same line item and user is newer"
+            elif int(payload.get("restamps") or 0) < MAX_RESTAMPS:
+                copy = queue_score(session, registration_id, lineitem, score, now, force=True, restamps=int(payload.get("restamps") or 0) + 1)
+                outcome = f"superseded: {answer}; re-queued as {copy} with a later timestamp"
+            else:
+                outcome = (f"parked: {answer} (already re-queued once with a later timestamp): a newer grade was set at the platform"
+                           " (by hand, or the tool's clock is behind the LMS's); the learner's next graded step sends a new score")
+                session.execute(update(t).where(*mine).values(status=outbox.PARKED, lease_token=None, lease_until=None,
+                                                              last_error=outcome[:4000], attempts=t.c.attempts + 1))
+                return outcome
+            session.execute(update(t).where(*mine).values(status=outbox.SUPERSEDED, delivered_at=now, lease_token=None, lease_until=None,
+                                                          last_error=outcome[:4000], attempts=t.c.attempts + 1))
+        return outcome
 
     def _reschedule(self, token: str, rows: list[outbox.OutboxRow], reason: str) -> None:
         delays = {r.id: backoff_delay(r.attempts, self.policy.backoff_base, self.policy.backoff_cap) for r in rows}

@@ -67,7 +67,7 @@ from smeb_lti.lti.context import LaunchContext
 from smeb_lti.lti.launches import get_launch
 from xapi import builders as xb
 from xapi.actors import pseudonymous_actor
-from xapi.destinations import load_destinations
+from xapi.destinations import lrs_destinations_for
 from xapi.outbox import enqueue
 
 bp = Blueprint("play", __name__, template_folder="templates")
@@ -137,7 +137,7 @@ class Progress(Base):
     answers: Mapped[str] = mapped_column(Text)
     points: Mapped[float] = mapped_column(Float)
     max_points: Mapped[float] = mapped_column(Float)
-    grade_key: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    grade_key: Mapped[str | None] = mapped_column(String(100), nullable=True)  # unused since ags_0001: kept per line item (smeb_lti.ags)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
@@ -420,6 +420,39 @@ def quiz_points(index: CourseIndex, answers: Mapping[str, list[str]]) -> tuple[i
     return points, all(q in answers for q in index.quizzes)
 
 
+def learner_course(course: Mapping[str, Any]) -> dict[str, Any]:
+    """The course as the learner's browser gets it: quizzes without their answer key.
+
+    The tool grades (:func:`check_answer`), so ``choices[].correct`` and the choice feedback (which says
+    what is right) stay here; the player asks for the verdict with each answer (:func:`verdict_for`).
+    ``"grading": "server"`` tells the player so. Packages that grade offline keep the key (docs/packages.md).
+    """
+    def strip(block: Mapping[str, Any]) -> Mapping[str, Any]:
+        if block.get("type") != "quiz":
+            return block
+        choices = [{k: v for k, v in choice.items() if k not in ("correct", "feedback")} for choice in block["choices"]]
+        return {**block, "choices": choices}
+
+    modules = [
+        {**module, "lessons": [{**lesson, "blocks": [strip(b) for b in lesson["blocks"]]} for lesson in module["lessons"]]}
+        for module in course["modules"]
+    ]
+    return {**course, "modules": modules, "grading": "server"}
+
+
+def verdict_for(block: Mapping[str, Any], response: list[str] | tuple[str, ...]) -> dict[str, Any]:
+    """What the learner may see after answering a quiz: right or not, and the feedback of the chosen choices only."""
+    chosen = set(response)
+    correct = {c["id"] for c in block["choices"] if c.get("correct")} == chosen
+    return {"correct": correct, "feedback": {c["id"]: c["feedback"] for c in block["choices"] if c["id"] in chosen and c.get("feedback")}}
+
+
+def verdicts_for(index: CourseIndex, answers: Mapping[str, list[str]]) -> dict[str, dict[str, Any]]:
+    """The verdicts of a learner's stored quiz answers (a resumed player shows them again)."""
+    return {bid: verdict_for(index.blocks[bid], chosen) for bid, chosen in answers.items() if bid in index.blocks
+            and index.blocks[bid].get("type") == "quiz"}
+
+
 # -- statements (pure: data in, xAPI dicts out) -------------------------------------------------
 
 
@@ -429,11 +462,15 @@ def statement_id(progress_attempt: str, event_id: str, n: int) -> str:
 
 
 def statements_for(event: Event, index: CourseIndex, actor: Mapping[str, Any], attempt: str, locale: str, *,
-                   newly_completed: bool = False, verdict: bool | None = None, score: xb.Score | None = None) -> list[dict[str, Any]]:
-    """The statements one event makes; ``newly_completed``/``verdict`` (passed or failed) only when that just happened."""
+                   newly_completed: bool = False, verdict: bool | None = None, score: xb.Score | None = None,
+                   session_id: str | None = None) -> list[dict[str, Any]]:
+    """The statements one event makes; ``newly_completed``/``verdict`` (passed or failed) only when that just happened.
+
+    ``session_id``: the player session (:func:`player_session_id`), the profile's ``session-id`` extension.
+    """
     title = index.course.get("title")
     course = xb.Activity(index.iri, name=title)
-    ctx = xb.StatementContext(registration=attempt, course_id=index.iri, language=locale)
+    ctx = xb.StatementContext(registration=attempt, course_id=index.iri, language=locale, session_id=session_id)
     stamp = xb.utc_timestamp(event.time)
     out: list[dict[str, Any]] = []
 
@@ -547,6 +584,16 @@ def launch_token(launch_id: str) -> str:
     return hmac.new(_secret(), b"smeb-play-events\x00" + launch_id.encode("ascii"), hashlib.sha256).hexdigest()
 
 
+def player_session_id(launch_id: str) -> str:
+    """The player session of a launch as the profile's ``session-id`` (docs/xapi-profile.md): one per LTI launch.
+
+    Derived under the tool's secret rather than the launch id itself, which opens ``/play/<launch_id>``
+    and must not reach LRS readers. Stable for the launch, so a replayed event rebuilds the same bytes.
+    """
+    digest = hmac.new(_secret(), b"smeb-xapi-session\x00" + launch_id.encode("utf-8"), hashlib.sha256).digest()
+    return str(uuid.UUID(bytes=digest[:16], version=4))
+
+
 def actor_key() -> bytes:
     """The key of the pseudonymous xAPI actors: every statement about a learner uses the same opaque name."""
     configured = current_app.config.get("SMEB_XAPI_ACTOR_KEY") or os.environ.get("SMEB_XAPI_ACTOR_KEY")
@@ -594,6 +641,7 @@ def player_page(launch_id: str) -> Response:
     """The player page: the player's own assets under ``<base href>``, plus staff links for instructors."""
     launched = _launched(launch_id)
     context = launched.context
+    sync_grade(launched)  # this activity's line item gets the current grade, also when it was earned under another
     tool_links = tools_for(launch_id, context)
     title = launched.course["title"].get(context.locale) or launched.course["title"]["nb"]
     response = Response(
@@ -649,7 +697,9 @@ def player_config(launch_id: str) -> Response:
     context = launched.context
     with _sessions()() as session:
         row = progress_for(session, context.registration_id, context.subject, launched.course_key)
-        state = row.state if row is not None and row.course_version == launched.version else None
+        current = row is not None and row.course_version == launched.version
+        state = row.state if current else None
+        verdicts = verdicts_for(launched.index, json.loads(row.answers)) if current else {}
     config = {
         "runtime": "lti",
         "courseId": launched.index.iri,
@@ -660,6 +710,7 @@ def player_config(launch_id: str) -> Response:
         "learner": {"id": hashlib.sha256(f"{context.issuer}\x00{context.subject}".encode()).hexdigest()[:32],
                     "name": context.name or context.given_name},
         "state": state,
+        "verdicts": verdicts,
         "mode": "normal",
         "role": "instructor" if context.is_instructor else "learner",
     }
@@ -684,7 +735,7 @@ def _return_url(context: LaunchContext) -> str | None:
 @bp.get("/play/<launch_id>/course.json")
 def course_json(launch_id: str) -> Response:
     launched = _launched(launch_id)
-    response = jsonify(launched.course)
+    response = jsonify(learner_course(launched.course))  # never the answer key: the tool grades
     response.headers["Cache-Control"] = "private, max-age=300"
     return response
 
@@ -749,6 +800,10 @@ def events(launch_id: str) -> Response:
                 raise EventReplayed(f"event {event.id} was already applied") from None
         with session_scope(_sessions()) as session:
             summary = apply_event(session, launched, event, now)
+    if event.type == "answered":
+        answer = check_answer(launched.index, event.data)
+        if answer.block.get("type") == "quiz":
+            summary = {**summary, "verdict": verdict_for(answer.block, answer.response)}  # the player has no key
     return _no_store(jsonify(summary))
 
 
@@ -816,8 +871,11 @@ def apply_event(session: Session, launched: Launched, event: Event, now: datetim
         verdict = None
         row.passed = was_passed  # the verdict is recorded when the player reports the outcome
     statements = statements_for(event, index, actor_for(context), row.attempt, context.locale,
-                                newly_completed=row.completed and not was_completed, verdict=verdict, score=score)
-    lrs = [d for d in load_destinations(session.connection()).values() if d.kind == "lrs"]
+                                newly_completed=row.completed and not was_completed, verdict=verdict, score=score,
+                                session_id=player_session_id(context.launch_id))
+    from smeb_lti.routing import scope_of
+
+    lrs = lrs_destinations_for(session.connection(), scope_of(context))  # only the LRSs bound to this customer
     if lrs:
         for statement in statements:
             enqueue(session, statement, lrs)
@@ -834,22 +892,80 @@ def apply_event(session: Session, launched: Launched, event: Event, now: datetim
 
 
 def actor_for(context: LaunchContext) -> dict[str, Any]:
-    """The learner of a launch as a pseudonymous xAPI actor (the journal, forum and workshops use it too)."""
-    return pseudonymous_actor(context.issuer, context.subject, key=actor_key())
+    """The learner of a launch as a pseudonymous xAPI actor (the journal, forum and workshops use it too).
+
+    The key is derived per customer (issuer, client, deployment, context): the same person in two
+    companies gets two unrelated ids (xapi.actors.customer_key, docs/privacy.md).
+    """
+    from smeb_lti.routing import scope_of
+    from xapi.actors import customer_key
+
+    return pseudonymous_actor(context.issuer, context.subject, key=customer_key(actor_key(), scope_of(context)))
 
 
 def _queue_grade(session: Session, context: LaunchContext, row: Progress, judged: bool, now: datetime) -> bool:
-    """Queue an AGS score when what the gradebook would show changed (not on every click)."""
+    """Queue an AGS score when what this line item's gradebook column would show changed (not on every click).
+
+    Staff launches queue nothing: Moodle only grades users with a gradebook role and answers 400 for
+    a teacher (``is_user_gradable_in_course``), and a teacher trying the course is not a result.
+    Whether the grade changed is decided per line item (:mod:`smeb_lti.ags`), so a second activity
+    for the same course gets the grade too.
+    """
+    from smeb_lti import ags
+
+    lineitem = _score_lineitem(context)
+    if lineitem is None:
+        return False
+    score = ags.grade_for(row.subject, row.points, row.max_points, row.progress, row.completed, judged, now)
+    return ags.queue_score(session, context.registration_id, lineitem, score, now) is not None
+
+
+def _score_lineitem(context: LaunchContext) -> str | None:
+    """The line item this launch's learner is graded in, or ``None`` (no AGS score scope, no line item, or staff)."""
     from smeb_lti import ags
 
     lineitem = (context.ags or {}).get("lineitem")
     scopes = (context.ags or {}).get("scope") or ()
-    if not isinstance(lineitem, str) or ags.SCOPE_SCORE not in scopes:
+    if context.is_instructor or not isinstance(lineitem, str) or not lineitem or ags.SCOPE_SCORE not in scopes:
+        return None
+    return lineitem
+
+
+def sync_grade(launched: Launched, now: datetime | None = None) -> bool:
+    """At launch: give this launch's line item the learner's current grade if it has not had it yet.
+
+    A learner who finished the course under one LMS activity and opens a second activity (another line
+    item) for it sends no event that changes the grade, so without this the second column stays empty.
+    A cheap unlocked check first; only when something is missing, the progress row is locked (as
+    :func:`apply_event` does) so that a concurrent event cannot be overtaken by an older grade.
+    """
+    from smeb_lti import ags
+
+    context = launched.context
+    lineitem = _score_lineitem(context)
+    if lineitem is None:
         return False
-    score = ags.grade_for(row.subject, row.points, row.max_points, row.progress, row.completed, judged, now)
-    key = f"{score.get('scoreGiven')}|{score['activityProgress']}|{score['gradingProgress']}"
-    if key == row.grade_key:
-        return False
-    row.grade_key = key
-    ags.enqueue_score(session, context.registration_id, lineitem, score)
-    return True
+    now = now or datetime.now(timezone.utc)
+    with _sessions()() as session:
+        row = progress_for(session, context.registration_id, context.subject, launched.course_key)
+        if row is None:
+            return False
+        judged = quiz_points(launched.index, json.loads(row.answers))[1]
+        current = ags.grade_for(row.subject, row.points, row.max_points, row.progress, row.completed, judged, now)
+        if ags.current_grade_key(session, context.registration_id, context.subject, lineitem) == ags.grade_key(current):
+            return False
+    with session_scope(_sessions()) as session:
+        if session.get_bind().dialect.name == "sqlite":
+            # Same write-lock-first as apply_event: no SELECT ... FOR UPDATE on SQLite.
+            session.execute(
+                update(Progress)
+                .where(Progress.registration_id == context.registration_id, Progress.subject == context.subject,
+                       Progress.course_key == launched.course_key)
+                .values(id=Progress.id)
+                .execution_options(synchronize_session=False)
+            )
+        row = progress_for(session, context.registration_id, context.subject, launched.course_key, lock=True)
+        if row is None:
+            return False
+        judged = quiz_points(launched.index, json.loads(row.answers))[1]
+        return _queue_grade(session, context, row, judged, now)

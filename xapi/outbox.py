@@ -4,9 +4,9 @@ The learner event and its statement are written in ONE transaction: :func:`enque
 caller's ``Connection`` (or ORM ``Session``) and never commits. A row exists per
 (item, destination), so one LRS being down does not hold back another.
 
-Rows are generic so that LTI AGS scores can use the same table later: ``kind`` says what the
-payload is (``lrs``: an xAPI statement; ``ags``: reserved), ``item_id`` is the idempotency key
-(the statement id), ``payload`` is the exact text sent on every try (byte-stable, so a retry
+Rows are generic, so LTI AGS scores use the same table: ``kind`` says what the payload is
+(``lrs``: an xAPI statement; ``ags``: an LTI AGS score, see ``smeb_lti.ags``), ``item_id`` is the
+idempotency key (the statement id), ``payload`` is the exact text sent on every try (byte-stable, so a retry
 of a request whose answer we lost is a no-op at the LRS, not a 409).
 
 Tables live on this package's own ``MetaData`` (``xapi`` imports nothing of ``smeb_lti``);
@@ -53,6 +53,9 @@ from xapi.destinations import Destination
 from xapi.validation import validate_statement
 
 PENDING, DELIVERED, PARKED = "pending", "delivered", "parked"
+#: Settled without sending: an LTI AGS score that a newer score for the same line item and user replaced
+#: (``smeb_lti.ags``; the migration ``ags_0001`` adds it to the status CHECK).
+SUPERSEDED = "superseded"
 
 metadata = MetaData(
     naming_convention={
@@ -94,6 +97,7 @@ destinations_table = Table(
     Column("password", String(300)),
     Column("version", String(16), nullable=False),
     Column("server_filters", Boolean, nullable=False),
+    Column("customers", Text),  # JSON list of xapi.customers.CustomerMatch rules; NULL: every customer (outbox_0002)
 )
 
 Executor = Connection | Session

@@ -54,6 +54,11 @@
 
   /* ---------- answers and scoring ---------- */
 
+  /** False when the answer key was left out (LTI: the tool grades and answers with a verdict, docs/player.md). */
+  function keyed(block) {
+    return block.choices.some(function (c) { return c.correct === true; });
+  }
+
   /** True when the selection (array of choice indices) is exactly the set of correct choices. */
   function quizCorrect(block, selected) {
     var want = [];
@@ -62,13 +67,22 @@
     return want.length === got.length && want.every(function (v, i) { return v === got[i]; });
   }
 
-  function evaluate(ix, st) {
+  /** Score and completion. `verdicts` (block id -> {correct}) stands in for the answer key of quizzes served
+   * without one; such a quiz counts as answered only once its verdict is known. */
+  function evaluate(ix, st, verdicts) {
     var points = 0, answered = 0;
     ix.quizzes.forEach(function (e) {
       var a = st.ans[e.index];
       if (a == null) return;
+      var ok;
+      if (keyed(e.block)) ok = quizCorrect(e.block, a);
+      else {
+        var v = verdicts && verdicts[e.block.id];
+        if (!v) return; // still waiting for the server's verdict
+        ok = v.correct === true;
+      }
       answered++;
-      if (quizCorrect(e.block, a)) points += e.block.points;
+      if (ok) points += e.block.points;
     });
     var reqDone = ix.required.filter(function (id) { return st.done[ix.byId[id]]; }).length;
     var complete = reqDone === ix.required.length;
@@ -97,6 +111,15 @@
 
   function quizInteraction(ix, e, selected) {
     var b = e.block;
+    if (!keyed(b)) {
+      // No key in the browser: the response only; the tool decides (result null until its verdict arrives).
+      return {
+        blockId: b.id, index: e.index, activityId: activityId(ix.course, b.id), type: "choice", description: b.question,
+        choices: b.choices.map(function (c) { return { id: c.id, text: c.text }; }),
+        response: selected.map(function (i) { return b.choices[i].id; }), responseIndices: selected.slice(),
+        correct: null, correctIndices: null, result: null, points: null, maxPoints: b.points
+      };
+    }
     var ids = selected.map(function (i) { return b.choices[i].id; });
     var correctIds = b.choices.filter(function (c) { return c.correct; }).map(function (c) { return c.id; });
     // A true-false question is reported as true-false only when its choices are literally "true"/"false".
@@ -308,6 +331,13 @@
     return "PT" + (h ? h + "H" : "") + (m ? m + "M" : "") + s + "S";
   }
 
+  /** A choice id as a SCORM 2004 short_identifier_type: LMSs check `[\w.]{1,250}` (Moodle's scorm_13.js
+   * CMIShortIdentifier), so a hyphen becomes "_". Course ids are `[a-z0-9-]` (content/schema), so the map is
+   * one-to-one and the same id always gives the same identifier. */
+  function shortId(id) {
+    return String(id).replace(/[^A-Za-z0-9_.]/g, "_").slice(0, 250) || "_";
+  }
+
   function uuid() {
     var c = typeof crypto !== "undefined" ? crypto : require("crypto").webcrypto;
     if (c.randomUUID) return c.randomUUID();
@@ -330,11 +360,11 @@
 
   return {
     STATE_BUDGET: STATE_BUDGET, COMPLETABLE: COMPLETABLE,
-    index: index, emptyState: emptyState, evaluate: evaluate, passed: passed, quizCorrect: quizCorrect,
+    index: index, emptyState: emptyState, evaluate: evaluate, passed: passed, quizCorrect: quizCorrect, keyed: keyed,
     quizInteraction: quizInteraction, caseInteraction: caseInteraction, surveyInteraction: surveyInteraction,
     planInteraction: planInteraction, reflectionEvent: reflectionEvent, activityId: activityId,
     encodeState: encodeState, decodeState: decodeState,
     segmentsAdd: segmentsAdd, segmentsCovered: segmentsCovered, segmentsText: segmentsText, videoProgress: videoProgress,
-    scorm12Time: scorm12Time, isoDuration: isoDuration, uuid: uuid, pickLocale: pickLocale, round: round
+    scorm12Time: scorm12Time, isoDuration: isoDuration, shortId: shortId, uuid: uuid, pickLocale: pickLocale, round: round
   };
 });

@@ -19,6 +19,8 @@
     this.timer = null;
     this.memory = [];
     this.dead = [];
+    // Called with (item, parsed JSON body) when an item pushed with `reply: true` is accepted (the LTI tool's verdicts).
+    this.onReply = null;
     var self = this;
     root.addEventListener("online", function () { self.attempt = 0; self.flush(); });
   }
@@ -55,6 +57,12 @@
       if (item.contentType !== null) headers["Content-Type"] = item.contentType || "application/json";
       return fetch(item.url, { method: item.method, headers: headers, body: item.body, keepalive: !!keepalive, credentials: "omit" })
         .then(function (res) {
+          if (res.ok && item.reply && self.onReply) {
+            return res.json().catch(function () { return null; }).then(function (body) {
+              try { self.onReply(item, body); } catch (err) { /* a reader's bug must not block the queue */ }
+              return true;
+            });
+          }
           if (res.ok || res.status === 409) return true;
           // 401: the token of this session expired; keep the item for the next session's token.
           if (res.status === 401 || res.status === 429 || res.status >= 500) throw new Error("HTTP " + res.status);

@@ -9,6 +9,8 @@
 
   var course, ix, st, rt, info, lang, threshold, localKey, local = { texts: {}, refl: {} };
   var lastOutcome = "", terminated = false, drafts = {}, root;
+  // Verdicts of quizzes served without their answer key (LTI): block id -> {correct, feedback}, from the tool.
+  var verdicts = {};
 
   /* ---------- small DOM helpers (text only) ---------- */
 
@@ -79,7 +81,7 @@
   }
 
   function outcome() {
-    var ev = core.evaluate(ix, st);
+    var ev = core.evaluate(ix, st, verdicts);
     ev.passed = core.passed(ev, threshold);
     return ev;
   }
@@ -107,10 +109,12 @@
     checkOutcome();
   }
 
+  /** Report an answer; resolves with what the runtime got back (the LTI tool's verdict for a keyless quiz). */
   function answered(interaction) {
-    rt.recordAnswer(interaction);
+    var reply = Promise.resolve(rt.recordAnswer(interaction));
     save();
     checkOutcome().then(function () { rt.commit(); });
+    return reply;
   }
 
   /** End the session once: on pagehide/beforeunload, or from the exit button (exitAll: the learner chose to leave). */
@@ -119,7 +123,12 @@
     terminated = true;
     try { save(); } catch (err) { /* still terminate */ }
     // unloading: the page is going away, so adapters must send synchronously or with keepalive.
-    return rt.terminate({ complete: outcome().complete, exitAll: exitAll === true, unloading: exitAll !== true });
+    try {
+      return rt.terminate({ complete: outcome().complete, exitAll: exitAll === true, unloading: exitAll !== true });
+    } catch (err) {
+      // An LMS API that throws (in its own code) must not keep the learner from the end screen.
+      S.terminateError = String(err && err.stack || err);
+    }
   }
 
   /* ---------- shell ---------- */
@@ -477,6 +486,7 @@
       sec.appendChild(submit);
       var fb = status(sec);
       function show(selected, live) {
+        if (!core.keyed(b)) { showVerdict(selected, live); return; }
         var ok = core.quizCorrect(b, selected);
         b.choices.forEach(function (c, ci) {
           var p = notes[ci];
@@ -491,6 +501,26 @@
         fb.className = "feedback " + (ok ? "right" : "wrong");
         if (live) updateProgress();
       }
+      /** Keyless quiz (LTI): the tool's verdict and the feedback of the chosen choices, never the key. */
+      function showVerdict(selected, live) {
+        var v = verdicts[b.id];
+        if (!v) {
+          fb.textContent = t("checking");
+          fb.className = "feedback";
+          return;
+        }
+        selected.forEach(function (ci) {
+          var text = v.feedback && v.feedback[b.choices[ci].id];
+          if (!text) return;
+          notes[ci].hidden = false;
+          notes[ci].textContent = tx(text);
+          notes[ci].className = "choice-feedback";
+        });
+        fb.textContent = (v.correct ? t("correct") : t("incorrect")) + " " +
+          selected.map(function (ci) { return v.feedback && v.feedback[b.choices[ci].id] ? tx(v.feedback[b.choices[ci].id]) : ""; }).join(" ").trim();
+        fb.className = "feedback " + (v.correct ? "right" : "wrong");
+        if (live) updateProgress();
+      }
       submit.addEventListener("click", function () {
         var selected = [];
         inputs.forEach(function (inp, i) { if (inp.checked) selected.push(i); });
@@ -501,7 +531,13 @@
         submit.disabled = true;
         show(selected, true);
         refreshBadge(sec, entry);
-        answered(core.quizInteraction(ix, entry, selected));
+        answered(core.quizInteraction(ix, entry, selected)).then(function (reply) {
+          if (core.keyed(b) || !reply || !reply.verdict || st.ans[entry.index] !== selected) return;
+          verdicts[b.id] = reply.verdict;
+          if (sec.isConnected) show(selected, true);
+          updateProgress();
+          checkOutcome().then(function () { rt.commit(); });
+        });
         updateProgress();
       });
       if (prior) show(prior, false);
@@ -553,6 +589,8 @@
         box.appendChild(row);
         getValue = function () { var c = box.querySelector("input:checked"); return c ? parseInt(c.value, 10) : null; };
       }
+      // In-course answers go with the learner's records (LRS/LMS), unlike the anonymous survey module: say so here.
+      box.appendChild(h("p", { "class": "hint not-anonymous", text: t("notAnonymous") }));
       sec.appendChild(box);
       sec.appendChild(h("button", { type: "button", "class": "btn primary", "data-action": "send", onclick: function () {
         var value = getValue();
@@ -668,7 +706,7 @@
     var actions = h("div", { "class": "actions" });
     if (ev.passed === false && !readOnly()) {
       actions.appendChild(h("button", { type: "button", "class": "btn", "data-action": "retry", onclick: function () {
-        ix.quizzes.forEach(function (e) { delete st.ans[e.index]; delete st.done[e.index]; });
+        ix.quizzes.forEach(function (e) { delete st.ans[e.index]; delete st.done[e.index]; delete verdicts[e.block.id]; });
         lastOutcome = "";
         var first = ix.quizzes[0];
         goTo(first ? first.lesson : 0);
@@ -686,12 +724,24 @@
     Promise.race([Promise.resolve(terminate(true)), wait]).then(function () {
       var url = rt.exitUrl && rt.exitUrl();
       if (url) { win.location.href = url; return; }
+      // The LMS may show the course in a frame of its own page (Moodle's "current window") or in a new window:
+      // the end screen names what works in both, and offers to close only a window the LMS opened.
       var main = doc.getElementById("main");
       main.textContent = "";
       main.appendChild(h("h1", { id: "lesson-title", tabindex: "-1", text: t("exited") }));
+      main.appendChild(h("p", { id: "exited-hint", text: t("exitedHint") }));
+      if (popup()) {
+        main.appendChild(h("p", { "class": "actions" }, [h("button", { type: "button", "class": "btn", "data-action": "close-window",
+          onclick: function () { try { win.top.close(); } catch (err) { /* the browser refused: the hint still says what to do */ } } }, [t("closeWindow")])]));
+      }
       doc.getElementById("lesson-title").focus();
       S.exited = true;
     });
+  }
+
+  /** True when the course runs in a window the LMS opened (a pop-up), which a script may close. */
+  function popup() {
+    try { return !!(win.top.opener && win.top.opener !== win.top); } catch (err) { return false; }
   }
 
   /** On resume, bring the first unfinished activity of the lesson into view (focus stays put for screen readers). */
@@ -731,6 +781,7 @@
       return rt.init();
     }).then(function (result) {
       info = result || {};
+      verdicts = info.verdicts || {};
       st = core.decodeState(ix, info.state);
       localKey = "smeb:v1:" + course.id + ":" + ((info.learner && info.learner.id) || "anon");
       readLocal();

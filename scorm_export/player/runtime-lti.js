@@ -16,6 +16,14 @@
       return h;
     });
 
+    // Answers to keyless quizzes wait for the tool's reply: it holds the verdict (the key never reaches the browser).
+    var waiting = {};
+    outbox.onReply = function (item, body) {
+      var done = waiting[item.rid];
+      delete waiting[item.rid];
+      if (done) done(body);
+    };
+
     function post(type, data, keepalive, coalesce) {
       var ev = { id: core.uuid(), type: type, time: new Date().toISOString(), courseId: cfg.courseId, data: data };
       return outbox.push({ rid: ev.id, coalesce: coalesce, method: "POST", url: cfg.eventsUrl, body: JSON.stringify(ev) }, keepalive);
@@ -32,7 +40,8 @@
       init: function () {
         post("initialized", {});
         return Promise.resolve({ learner: cfg.learner || null, locale: core.pickLocale([cfg.locale || ""]), state: cfg.state || null,
-          mode: cfg.mode || "normal", masteryScore: typeof cfg.masteryScore === "number" ? cfg.masteryScore : null });
+          mode: cfg.mode || "normal", masteryScore: typeof cfg.masteryScore === "number" ? cfg.masteryScore : null,
+          verdicts: cfg.verdicts || {} });
       },
       saveState: function (s) { pendingState = { state: s.data, location: s.location }; return Promise.resolve(); },
       commit: function () { return flushState(false); },
@@ -40,10 +49,20 @@
       recordAnswer: function (it) {
         // Reflections arrive without text (the encrypted journal is a later, separate channel); plans without content.
         if (!normal) return Promise.resolve();
-        var data = { blockId: it.blockId, activityId: it.activityId, type: it.type, result: it.result };
+        var data = { blockId: it.blockId, activityId: it.activityId, type: it.type };
+        if (it.result != null) data.result = it.result;
         if (it.response && it.type !== "reflection" && it.type !== "submission") data.response = it.response;
         if (it.points != null) { data.points = it.points; data.maxPoints = it.maxPoints; }
-        return post("answered", data);
+        if (it.result != null) return post("answered", data);
+        // A quiz served without its key: resolve with the tool's answer ({verdict: {correct, feedback}}) once it is
+        // accepted. Offline, it resolves when the outbox gets through; a reply lost to a replay (409) never resolves,
+        // and the next launch's config carries the verdict instead.
+        var id = core.uuid();
+        return new Promise(function (resolve) {
+          waiting[id] = resolve;
+          var ev = { id: id, type: "answered", time: new Date().toISOString(), courseId: cfg.courseId, data: data };
+          outbox.push({ rid: id, reply: true, method: "POST", url: cfg.eventsUrl, body: JSON.stringify(ev) });
+        });
       },
       // The tool turns these into the same ADL video profile statements as the xAPI runtime (smeb_lti/player_host.py).
       recordVideo: function (ev) {

@@ -41,11 +41,20 @@
         var entry = get("cmi.core.entry"), prior = get("cmi.core.lesson_status");
         var mastery = parseFloat(get("cmi.student_data.mastery_score"));
         var mode = get("cmi.core.lesson_mode") || "normal";
-        // browse/review (RTE 3.4.2.1.8): the LMS decides the status ("browsed"); the SCO reports no status, score or interactions.
+        // browse/review (RTE 3.4.2.1.8): no completion, score or interactions. In browse mode a fresh SCO says
+        // "browsed" itself: Moodle turns a status still "not attempted" at LMSFinish into "completed"
+        // (mod/scorm/datamodels/scorm_12.js StoreData), which made Preview lock the attempt for review.
+        // Review writes nothing at all.
         normal = mode === "normal";
-        if (prior === "not attempted" || prior === "" ) { if (mode === "normal") set("cmi.core.lesson_status", "incomplete"); }
-        else status = prior;
-        set("cmi.core.exit", "suspend");
+        var fresh = prior === "not attempted" || prior === "" || prior === "browsed";
+        if (normal) {
+          if (fresh) set("cmi.core.lesson_status", "incomplete");
+          else status = prior;
+          set("cmi.core.exit", "suspend");
+        } else {
+          status = prior;
+          if (mode === "browse" && (prior === "not attempted" || prior === "")) set("cmi.core.lesson_status", status = "browsed");
+        }
         commit();
         var id = get("cmi.core.student_id"), name = get("cmi.core.student_name");
         return Promise.resolve({
@@ -56,6 +65,7 @@
         });
       },
       saveState: function (s) {
+        if (!normal) return Promise.resolve();
         if (s.data.length > MAX_SUSPEND) throw new Error("SCORM 1.2 suspend_data would be " + s.data.length + " characters (limit 4096)");
         set("cmi.suspend_data", s.data);
         set("cmi.core.lesson_location", s.location.slice(0, 255));
@@ -97,7 +107,7 @@
       commit: commit,
       terminate: function () {
         if (!api || finished) return;
-        set("cmi.core.session_time", core.scorm12Time(Date.now() - started));
+        if (normal) set("cmi.core.session_time", core.scorm12Time(Date.now() - started));
         api.LMSCommit("");
         finished = true;
         api.LMSFinish("");

@@ -41,6 +41,7 @@
         mode = get("cmi.mode") || "normal";
         var entry = get("cmi.entry"), cs = get("cmi.completion_status");
         complete = cs === "completed";
+        // browse/review (RTE 4.2.13): the attempt is not judged, so nothing about it is written.
         if (mode === "normal" && (cs === "unknown" || cs === "not attempted" || !cs)) set("cmi.completion_status", "incomplete");
         var passing = parseFloat(get("cmi.scaled_passing_score"));
         var id = get("cmi.learner_id");
@@ -53,6 +54,7 @@
         });
       },
       saveState: function (s) {
+        if (mode !== "normal") return Promise.resolve();
         set("cmi.suspend_data", s.data);
         set("cmi.location", s.location.slice(0, 1000));
         return Promise.resolve();
@@ -69,13 +71,14 @@
         set(p + "timestamp", stamp(new Date()));
         set(p + "description", langString(it.description && it.description.nb));
         var response;
-        if (it.type === "choice" || it.type === "sequencing") response = it.response.join("[,]");
+        if (it.type === "choice" || it.type === "sequencing") response = it.response.map(core.shortId).join("[,]");
         else if (it.type === "fill-in" || it.type === "long-fill-in") {
           // characterstring patterns are one line and may not start with "{" (reserved for {lang=..}).
           response = it.response[0].replace(/\s+/g, " ").replace(/^\{/, "(").slice(0, it.type === "fill-in" ? 250 : 4000);
         }
+        else if (it.type === "likert") response = core.shortId(it.response[0]);
         else response = it.response[0];
-        if (it.correct) set(p + "correct_responses.0.pattern", it.type === "true-false" ? String(it.correct[0] === "true") : it.correct.join("[,]"));
+        if (it.correct) set(p + "correct_responses.0.pattern", it.type === "true-false" ? String(it.correct[0] === "true") : it.correct.map(core.shortId).join("[,]"));
         set(p + "learner_response", it.type === "true-false" ? String(it.response[0] === "true") : response);
         set(p + "result", it.result);
         if (it.maxPoints) set(p + "weighting", it.maxPoints);
@@ -84,10 +87,13 @@
       complete: function (o) {
         if (mode !== "normal") return Promise.resolve(o.reported);
         if (o.score) {
+          // Moodle grades SCORM 2004 from cmi.score.raw alone (mod/scorm/locallib.php scorm_grade_user_attempt,
+          // against the activity's maximum grade, 100 by default), so raw is the percentage, as in SCORM 1.2;
+          // scaled stays the fraction. Points are in the interactions' weighting.
           set("cmi.score.scaled", o.score.scaled);
-          set("cmi.score.raw", o.score.raw);
-          set("cmi.score.min", o.score.min);
-          set("cmi.score.max", o.score.max);
+          set("cmi.score.raw", core.round(o.score.scaled * 100, 2));
+          set("cmi.score.min", 0);
+          set("cmi.score.max", 100);
         }
         if (o.passed != null) set("cmi.success_status", o.passed ? "passed" : "failed");
         if (o.completed) {
@@ -100,12 +106,22 @@
       commit: commit,
       terminate: function (opts) {
         if (!api || finished) return;
+        if (mode !== "normal") {
+          // browse/review: nothing about the attempt is written, not even a navigation request.
+          finished = true;
+          api.Terminate("");
+          return;
+        }
         set("cmi.session_time", core.isoDuration(Date.now() - started));
         set("cmi.exit", opts.complete ? "normal" : "suspend");
-        if (opts.exitAll) set("adl.nav.request", opts.complete ? "exitAll" : "suspendAll");
         api.Commit("");
+        // The navigation request goes with Terminate alone (which commits): Moodle answers a commit that carries
+        // exitAll with an error page that its own scorm_13.js then fails to evaluate (a SyntaxError thrown out of
+        // Commit/Terminate), after it has stored the data. So the learner data is committed first, and a throwing
+        // Terminate is the LMS's problem, not the end of the learner's session.
+        if (opts.exitAll) set("adl.nav.request", opts.complete ? "exitAll" : "suspendAll");
         finished = true;
-        api.Terminate("");
+        try { api.Terminate(""); } catch (err) { if (root.console) root.console.info("SCORM 2004: the LMS's Terminate threw: " + err); }
       },
       exitUrl: function () { return null; }
     };

@@ -49,6 +49,26 @@ def cert() -> None:
     """Verifiable certificates: issue, verify (offline), revoke, list; issuer keys."""
 
 
+def _learner_actor(tenant: Any, subject: str) -> dict[str, Any]:
+    """The same pseudonymous xAPI agent the player host gives this learner in this company (the tool's keys)."""
+    from smeb_lti.app import create_app
+    from smeb_lti.certificates.issue import customer_of
+    from smeb_lti.privacy import keys_from_app
+    from smeb_lti.config import Settings
+    from smeb_lti.db import migrate
+    from xapi.actors import customer_key, pseudonymous_actor
+
+    migrate(Settings.from_env().database_url)
+    app = create_app()
+    try:
+        keys = keys_from_app(app)
+        with app.extensions["smeb.sessions"]() as session:
+            customer = customer_of(session, tenant)
+    finally:
+        app.extensions["smeb.engine"].dispose()
+    return pseudonymous_actor(tenant.platform_issuer, subject, key=customer_key(keys.actor_key, customer))
+
+
 @cert.command("issue")
 @_with_tenant
 @click.option("--subject", required=True, help="The learner's platform user id (LTI sub).")
@@ -75,7 +95,7 @@ def cert_issue(platform_issuer: str, deployment_id: str, context_id: str, subjec
     from smeb_lti.certificates.pdf import render_pdf
 
     tenant = Tenant(platform_issuer, deployment_id, context_id)
-    actor = {"objectType": "Agent", "account": {"homePage": platform_issuer, "name": subject}}
+    actor = _learner_actor(tenant, subject)  # the learner's per-customer pseudonym, never the LMS user id
     if course_path is not None:
         from content import load_course
 
@@ -222,14 +242,45 @@ def _when(value: str | None, name: str) -> dt.datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-def _course_competences(folders: tuple[Path, ...]) -> dict[str, list[str]]:
-    from content import load_course
+def _course_competences(folders: tuple[Path, ...]) -> tuple[dict[str, list[str]], set[str]]:
+    """Competence tags per course IRI, and the courses with tests (they give competence only when passed).
+
+    Each folder is a course folder or a folder of courses (like ``smeb validate``); an invalid
+    course or a folder without any course is a usage error naming it, not a traceback.
+    """
+    from content import CourseError, discover, load_course
+    from smeb_lti.completion import passing_applies
 
     found: dict[str, list[str]] = {}
+    tested: set[str] = set()
     for folder in folders:
-        course = load_course(folder)
-        found[course.id] = [tag.title.nb for tag in course.competence_tags]
-    return found
+        try:
+            course_folders = discover([folder])
+        except CourseError as error:
+            raise click.BadParameter(str(error), param_hint="--courses-dir") from None
+        if not course_folders:
+            raise click.BadParameter(f"{folder} holds no course (no course.yaml in it or in its subfolders)", param_hint="--courses-dir")
+        for course_folder in course_folders:
+            try:
+                course = load_course(course_folder)
+            except CourseError as error:
+                raise click.BadParameter(f"{course_folder} is not a valid course: {error}", param_hint="--courses-dir") from None
+            found[course.id] = [tag.title.nb for tag in course.competence_tags]
+            if passing_applies({"maxPoints": course.max_points, "passingScore": course.passing_score}):
+                tested.add(course.id)
+    return found, tested
+
+
+def _linked(statements: Any, links_file: Path | None) -> Any:
+    """The statements with old (one-per-LMS) actor ids replaced by the company's current ones (docs/privacy.md)."""
+    if links_file is None:
+        return statements
+    from smeb_lti.reports.pseudonyms import PseudonymLinksError, canonical_actors, read_links
+
+    try:
+        return canonical_actors(statements, read_links(links_file))
+    except PseudonymLinksError as error:
+        raise click.BadParameter(str(error), param_hint="--pseudonym-links") from None
 
 
 @click.group("report")
@@ -244,17 +295,22 @@ def _report_command(kind: str) -> Any:
     @click.option("--tenant", help="Read the embedded LRS's tables for this tenant instead of --lrs.")
     @click.option("--course", "courses", multiple=True, help="Course IRI (repeatable; default: every course).")
     @click.option("--courses-dir", "course_dirs", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
-                  help="Course source folder giving competence tags (repeatable; competence report).")
+                  help="Course source folder, or a folder of courses (content/courses), giving competence tags "
+                       "and which courses have tests (repeatable; competence report).")
     @click.option("--since", help="Only statements from this time (ISO 8601).")
     @click.option("--until", help="Only statements before this time (ISO 8601).")
     @click.option("--format", "fmt", type=click.Choice(["table", "csv", "xlsx"]), default="table", show_default=True)
     @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Output file (required for xlsx).")
     @click.option("--no-server-filters", is_flag=True, help="The LRS ignores verb/activity filters (Ralph 5.1): filter here.")
+    @click.option("--pseudonym-links", "links_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                  help="CSV from `smeb learner pseudonym-links`: count a learner's records from before per-customer ids as theirs.")
     def command(endpoint: str | None, user: str | None, password: str | None, tenant: str | None, courses: tuple[str, ...],
                 course_dirs: tuple[Path, ...], since: str | None, until: str | None, fmt: str, out: Path | None,
-                no_server_filters: bool) -> None:
+                no_server_filters: bool, links_file: Path | None) -> None:
         from smeb_lti.reports import export
         from smeb_lti.reports.aggregate import (
+            COMPETENCE_RULE_EN,
+            COMPETENCE_RULE_NB,
             ReportParameterError,
             ReportParameters,
             competence_report,
@@ -272,6 +328,7 @@ def _report_command(kind: str) -> Any:
             raise click.UsageError("--format xlsx needs --out FILE.xlsx")
         if kind == "competence" and not course_dirs:
             raise click.UsageError("the competence report needs --courses-dir (where the courses' competence tags come from)")
+        competences = _course_competences(course_dirs) if kind == "competence" else None  # bad folders fail before any LRS is read
         try:
             params = ReportParameters(tuple(courses), _when(since, "--since"), _when(until, "--until"))
         except ReportParameterError as error:
@@ -280,19 +337,22 @@ def _report_command(kind: str) -> Any:
             if endpoint:
                 statements: Any = lrs_statements(endpoint, user, password or os.environ.get("SMEB_REPORT_LRS_PASSWORD"), params,
                                                  server_filters=not no_server_filters)
-                rows: Any = completion_report(statements, params)
+                rows: Any = completion_report(_linked(statements, links_file), params)
             else:
                 with configured_session() as session:
-                    rows = completion_report(store_statements(session, tenant, params), params)  # type: ignore[arg-type]
+                    rows = completion_report(_linked(store_statements(session, tenant, params), links_file), params)  # type: ignore[arg-type]
         except ReportSourceError as error:
             click.echo(f"error: {error}", err=True)
             sys.exit(2)
         columns = export.COMPLETION_COLUMNS
-        if kind == "competence":
-            rows = competence_report(rows, _course_competences(course_dirs))
+        header = None
+        if competences is not None:
+            rows = competence_report(rows, *competences)
             columns = export.COMPETENCE_COLUMNS
+            header = f"{COMPETENCE_RULE_NB}. / {COMPETENCE_RULE_EN}."
         if fmt == "xlsx":
-            out.write_bytes(export.to_xlsx(rows, "Kompetanse" if kind == "competence" else "Fullføring", columns))  # type: ignore[union-attr]
+            out.write_bytes(export.to_xlsx(rows, "Kompetanse" if kind == "competence" else "Fullføring", columns,  # type: ignore[union-attr]
+                                           page_header=header))
         elif fmt == "csv":
             if out:
                 export.write_csv(out, export.to_csv(rows, columns))
@@ -300,6 +360,8 @@ def _report_command(kind: str) -> Any:
                 click.echo(export.to_csv(rows, columns), nl=False)
         else:
             text = export.to_table(rows, columns)
+            if header:
+                text = header + "\n\n" + text
             if out:
                 out.write_text(text + "\n", "utf-8")
             else:
@@ -309,7 +371,8 @@ def _report_command(kind: str) -> Any:
 
     command.__doc__ = {
         "completion": "Completion per learner and course (status, dates, best score).",
-        "competence": "Skills inventory: which learners hold which competence tags (from completed courses).",
+        "competence": "Skills inventory: which learners hold which competence tags. A course with tests gives its tags only when "
+                      "passed; a course without tests when completed. --courses-dir may be a course folder or a folder of courses.",
     }[kind]
     return report.command(kind)(command)
 

@@ -68,7 +68,7 @@ def status(as_json: bool) -> None:
     destinations = sorted({d for d, _ in counts})
     report = {
         d: {
-            **{s: counts.get((d, s), 0) for s in (outbox.PENDING, outbox.DELIVERED, outbox.PARKED)},
+            **{s: counts.get((d, s), 0) for s in (outbox.PENDING, outbox.DELIVERED, outbox.PARKED, outbox.SUPERSEDED)},
             "oldest_pending_seconds": round((now - oldest[d]).total_seconds(), 1) if d in oldest else None,
         }
         for d in destinations
@@ -80,7 +80,8 @@ def status(as_json: bool) -> None:
         click.echo("outbox is empty")
     for d, row in report.items():
         age = "" if row["oldest_pending_seconds"] is None else f", oldest pending {row['oldest_pending_seconds']}s"
-        click.echo(f"{d}: {row['pending']} pending, {row['delivered']} delivered, {row['parked']} parked{age}")
+        superseded = f", {row['superseded']} superseded" if row["superseded"] else ""  # AGS scores a newer score replaced
+        click.echo(f"{d}: {row['pending']} pending, {row['delivered']} delivered, {row['parked']} parked{superseded}{age}")
 
 
 @outbox_group.command("retry")
@@ -96,13 +97,27 @@ def retry(parked: bool, destination: str | None) -> None:
 @outbox_group.command("parked")
 @click.option("--limit", default=100, show_default=True)
 def parked(limit: int) -> None:
-    """Rows an LRS rejected for good, with its reason."""
+    """Rows an LRS or LMS rejected for good, with its answer (status and body)."""
     with configured_engine() as engine, engine.connect() as conn:
         rows = outbox.parked_rows(conn, limit=limit)
     if not rows:
         click.echo("no parked rows")
     for row in rows:
-        click.echo(f"#{row.id} {row.destination} {row.item_id} after {row.attempts} attempt(s): {row.last_error}")
+        click.echo(f"#{row.id} {row.destination} {row.item_id}{_what(row)} after {row.attempts} attempt(s): {row.last_error}")
+
+
+def _what(row: outbox.OutboxRow) -> str:
+    """For an LTI AGS score: whose grade, which line item, what it said (the statement id is enough for xAPI rows)."""
+    if row.kind != "ags":
+        return ""
+    try:
+        payload = json.loads(row.payload)
+        score = payload["score"]
+        given = f"{score['scoreGiven']}/{score['scoreMaximum']}" if score.get("scoreGiven") is not None else "no score"
+        return (f" score for user {score['userId']} on {payload['lineitem']}"
+                f" ({given}, {score['activityProgress']}, {score['gradingProgress']}, {score['timestamp']})")
+    except (ValueError, KeyError, TypeError):
+        return " (unreadable score payload)"
 
 
 def register(main: click.Group) -> None:

@@ -1,4 +1,5 @@
-"""``smeb learner export|erase|receipts``, ``smeb launches purge`` and ``smeb platform register-url``."""
+"""``smeb learner export|erase|receipts|migrate-pseudonyms|pseudonym-links``, ``smeb launches purge`` and
+``smeb platform register-url``."""
 
 from __future__ import annotations
 
@@ -102,6 +103,40 @@ def learner_receipts() -> None:
             click.echo(f"{receipt.erased_at:%Y-%m-%d %H:%M}Z  {receipt.id}  {receipt.platform_issuer}  by {receipt.erased_by}  {counts or 'nothing found'}")
 
 
+@learner_group.command("migrate-pseudonyms")
+def learner_migrate_pseudonyms() -> None:
+    """Link every known learner's old one-per-LMS xAPI id to their per-customer ids (idempotent; run after upgrading)."""
+    from smeb_lti import privacy
+    from smeb_lti.db import session_scope
+
+    with _tool() as app:
+        keys = privacy.keys_from_app(app)
+        with session_scope(app.extensions["smeb.sessions"]) as session:
+            done = privacy.migrate_pseudonyms(session, keys)
+    click.echo(f"{done.learners} learner(s); {done.links} link(s) from old to per-customer ids ({done.added} new)")
+    if done.split:
+        click.echo(f"note: {done.split} old id(s) belong to a person in more than one company; each company gets only its own "
+                   "links (`smeb learner pseudonym-links --issuer ... --context-id ...`)", err=True)
+
+
+@learner_group.command("pseudonym-links")
+@click.option("--issuer", default=None, help="Only this LMS (LTI issuer).")
+@click.option("--context-id", default=None, help="Only this company (LMS course context).")
+def learner_pseudonym_links(issuer: str | None, context_id: str | None) -> None:
+    """Print old id -> per-customer id as CSV, for a customer who joins records older than the per-customer ids."""
+    import csv
+
+    from smeb_lti import privacy
+
+    with _tool() as app, app.extensions["smeb.sessions"]() as session:
+        rows = privacy.pseudonym_links(session, issuer, context_id)
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(["legacy_name", "actor_name", "platform_issuer", "client_id", "deployment_id", "context_id"])
+    for row in rows:
+        writer.writerow([row["legacy_name"], row["actor_name"], row["platform_issuer"], row["client_id"] or "",
+                         row["deployment_id"] or "", row["context_id"] or ""])
+
+
 @click.group("launches")
 def launches_group() -> None:
     """Stored LTI launches (they hold the platform's claims: name, e-mail, roles)."""
@@ -133,8 +168,18 @@ def launches_purge() -> None:
 @click.command("register-url")
 @click.option("--base-url", default=None, help="The tool's public URL (default: SMEB_PUBLIC_URL).")
 @click.option("--hours", type=click.IntRange(1, 24 * 7), default=24, show_default=True, help="How long the URL works.")
-def platform_register_url(base_url: str | None, hours: int) -> None:
-    """Print a one-time dynamic registration URL to give an LMS administrator."""
+@click.option("--allow-private", is_flag=True,
+              help="Let this one registration come from an LMS on a loopback or private address (10.x, 192.168.x, 127.x, "
+                   "intranet names); without it such an LMS is refused unless SMEB_DYNREG_ALLOW_PRIVATE=1.")
+def platform_register_url(base_url: str | None, hours: int, allow_private: bool) -> None:
+    """Print a one-time dynamic registration URL to give an LMS administrator.
+
+    \b
+    The administrator pastes it into the LMS's tool URL field; in Moodle:
+    Site administration > Plugins > Activity modules > External tool > Manage tools,
+    "Tool URL", "Add LTI Advantage", then "Activate"; to offer the tool in the activity
+    chooser, edit it and set "Tool configuration usage" (docs/moodle.md).
+    """
     from smeb_lti.lti.dynamic_registration import issue_registration_token
     from smeb_lti.lti.services import lti_services
 
@@ -143,9 +188,14 @@ def platform_register_url(base_url: str | None, hours: int) -> None:
         if not base:
             raise click.UsageError("give --base-url https://kurs.example.no (or set SMEB_PUBLIC_URL)")
         with app.app_context():
-            token = issue_registration_token(hours * 3600)
+            token = issue_registration_token(hours * 3600, allow_private=allow_private)
     click.echo(f"{base}/lti/register?smeb_token={token}")
-    click.echo(f"valid once, for {hours} h: paste it into the LMS's 'register tool by URL' field", err=True)
+    where = " from an LMS on a private address" if allow_private else ""
+    click.echo(
+        f"valid once{where}, for {hours} h: in Moodle paste it into Site administration > Plugins > Activity modules > "
+        "External tool > Manage tools > Tool URL, press 'Add LTI Advantage', then 'Activate' (docs/moodle.md)",
+        err=True,
+    )
 
 
 def register(main: click.Group) -> None:

@@ -31,6 +31,7 @@ from smeb_lti.demo_platform.errors import (
     DeepLinkInvalid,
     NotFound,
     PlatformError,
+    ScoreConflict,
     ScoreInvalid,
     ServiceForbidden,
     ServiceUnauthorized,
@@ -201,6 +202,10 @@ def _register_routes(app: Flask) -> None:
     app.add_url_rule("/gradebook", "gradebook", gradebook)
     app.add_url_rule("/log", "log", service_log)
     app.add_url_rule("/launch/<link_id>", "launch", launch, methods=["POST"])
+    # Moodle's activity page (launch container "Embed") and its launch page, at Moodle's paths: the tool
+    # finds the launch page from the message hint when an embedded launch needs a new window.
+    app.add_url_rule("/mod/lti/view.php", "view_embedded", view_embedded)
+    app.add_url_rule("/mod/lti/launch.php", "launch_page", launch_page)
     app.add_url_rule("/deep-link/start", "deep_link_start", deep_link_start, methods=["POST"])
     app.add_url_rule("/deep-link/return", "deep_link_return", deep_link_return, methods=["POST"])
     app.add_url_rule("/auth", "auth", auth, methods=["GET", "POST"])
@@ -260,30 +265,75 @@ def _user_from_form() -> store.DemoUser:
     return user
 
 
+USER_COOKIE = "demo_user"  # who pressed a start button last: the demo's stand-in for Moodle's login session
+
+
 def _initiate(tool: store.Tool, user: store.DemoUser, kind: str, link_id: str | None, target: str) -> Response:
-    hint = crypto.new_secret()
+    launch_id = crypto.new_secret()
     with store.transaction(_db()) as conn:
         conn.execute("INSERT INTO launch_hints VALUES (?,?,?,?,?,?,?)",
-                     (hint, user.id, kind, link_id, store.CONTEXT.id, tool.client_id, time.time()))
+                     (launch_id, user.id, kind, link_id, store.CONTEXT.id, tool.client_id, time.time()))
+    # Moodle's shape (lti_build_login_request): the course module and a launch id that the auth endpoint
+    # accepts once. A tool cannot reuse this hint; it can find the activity's launch page from "cmid".
+    hint = {"cmid": link_id, "launchid": launch_id} if link_id else {"launchid": launch_id}
     fields = {
         "iss": _state().base_url,
         "login_hint": user.id,
         "target_link_uri": target,
-        "lti_message_hint": hint,
+        "lti_message_hint": json.dumps(hint),
         "client_id": tool.client_id,
         "lti_deployment_id": tool.deployment_id,
     }
-    return _autopost(tool.login_url, fields, STRINGS[_lang()]["launching"])
+    response = _autopost(tool.login_url, fields, STRINGS[_lang()]["launching"])
+    response.set_cookie(USER_COOKIE, user.id, samesite="Lax", httponly=True)
+    return response
 
 
-def launch(link_id: str) -> Response:
-    """A launch button: start the OIDC login at the tool (LTI Security Framework §5.1.1.1)."""
+def _launch_hint_id(message_hint: str) -> str:
+    try:
+        hint = json.loads(message_hint)
+    except ValueError:
+        return ""
+    launch_id = hint.get("launchid") if isinstance(hint, dict) else None
+    return launch_id if isinstance(launch_id, str) else ""
+
+
+def _link_and_tool(link_id: str) -> tuple[sqlite3.Row, store.Tool]:
     link = store.get_link(_db(), link_id)
     if link is None:
         raise NotFound(f"no resource link {link_id!r}")
     tool = store.get_tool(_db(), link["client_id"])
     if tool is None:
         raise NotFound(f"the tool of link {link_id!r} is no longer registered")
+    return link, tool
+
+
+def _session_user() -> store.DemoUser:
+    user = store.USERS_BY_ID.get(request.args.get("user") or request.cookies.get(USER_COOKIE, ""))
+    if user is None:
+        raise AuthRequestInvalid("no demo user is signed in: choose a user and press a start button on the course page")
+    return user
+
+
+def view_embedded() -> Response:
+    """Moodle's ``mod/lti/view.php`` with launch container "Embed": the activity page, the tool in an iframe."""
+    link, _ = _link_and_tool(request.args.get("id", ""))
+    user = _session_user()
+    src = "/mod/lti/launch.php?" + urlencode({"id": link["id"], "triggerview": "0"})
+    response = _page("demo_platform/embedded.html", link=link, src=src)
+    response.set_cookie(USER_COOKIE, user.id, samesite="Lax", httponly=True)
+    return response
+
+
+def launch_page() -> Response:
+    """Moodle's ``mod/lti/launch.php?id=<cmid>``: a fresh login initiation for the signed-in user (GET, so a link can open it)."""
+    link, tool = _link_and_tool(request.args.get("id", ""))
+    return _initiate(tool, _session_user(), "link", link["id"], link["url"])
+
+
+def launch(link_id: str) -> Response:
+    """A launch button: start the OIDC login at the tool (LTI Security Framework §5.1.1.1)."""
+    link, tool = _link_and_tool(link_id)
     return _initiate(tool, _user_from_form(), "link", link_id, link["url"])
 
 
@@ -330,9 +380,10 @@ def _id_token_claims(tool: store.Tool, params: Mapping[str, str]) -> dict[str, A
     for ok, message in checks:
         if not ok:
             raise AuthRequestInvalid(f"authentication request refused: {message} (LTI Security Framework §5.1.1.2)")
-    with store.transaction(_db()) as conn:
-        hint = conn.execute("SELECT * FROM launch_hints WHERE id = ?", (params.get("lti_message_hint", ""),)).fetchone()
-        conn.execute("DELETE FROM launch_hints WHERE id = ? OR created_at < ?", (params.get("lti_message_hint", ""), time.time() - HINT_TTL))
+    launch_id = _launch_hint_id(params.get("lti_message_hint", ""))
+    with store.transaction(_db()) as conn:  # one use only, as in Moodle's auth.php
+        hint = conn.execute("SELECT * FROM launch_hints WHERE id = ?", (launch_id,)).fetchone()
+        conn.execute("DELETE FROM launch_hints WHERE id = ? OR created_at < ?", (launch_id, time.time() - HINT_TTL))
     if hint is None or hint["created_at"] < time.time() - HINT_TTL:
         raise AuthRequestInvalid("lti_message_hint is unknown, used or expired: press the launch button again")
     if hint["user_id"] != params["login_hint"] or hint["client_id"] != tool.client_id:
@@ -610,8 +661,12 @@ def _check_score(body: Mapping[str, Any], context_id: str) -> None:
     user_id = body.get("userId")
     if not isinstance(user_id, str) or not user_id:
         raise ScoreInvalid("score 'userId' must be the learner's LTI user id (the launch's 'sub')")
-    if user_id not in {u.id for u in store.members(context_id)}:
+    member = next((u for u in store.members(context_id) if u.id == user_id), None)
+    if member is None:
         raise ScoreInvalid(f"score 'userId' {user_id!r} is not a member of context {context_id!r}")
+    if not store.gradable(member):
+        # Moodle answers 400 "Incorrect score received" for a teacher (is_user_gradable_in_course).
+        raise ScoreInvalid(f"score 'userId' {user_id!r} is not gradable in context {context_id!r}: only learners have grades")
     given: Any = body.get("scoreGiven")
     maximum: Any = body.get("scoreMaximum")
     if given is not None:
@@ -644,9 +699,12 @@ def scores(context_id: str, item_id: int) -> Response:
     with store.transaction(_db()) as conn:
         stored = store.put_result(conn, item_id, body)
     given = f"{body.get('scoreGiven')}/{body.get('scoreMaximum')}" if body.get("scoreGiven") is not None else "no score"
-    note = "" if stored else " (ignored: older than the result on record)"
-    _log_call(200, f"score for {body['userId']}: {given}, {body['activityProgress']}, {body['gradingProgress']}{note}")
-    return Response(status=200)  # an ignored older score is not an error (the newer one stands)
+    if not stored:
+        # Moodle's answer and wording (scores.php): the tool must send strictly later timestamps per line item and user.
+        raise ScoreConflict(f"Refusing score with an earlier timestamp for item {item_id} and user {body['userId']}"
+                            f" ({body['timestamp']}: not later, in whole seconds, than the result on record)")
+    _log_call(200, f"score for {body['userId']}: {given}, {body['activityProgress']}, {body['gradingProgress']}")
+    return Response(status=200)
 
 
 def results(context_id: str, item_id: int) -> Response:

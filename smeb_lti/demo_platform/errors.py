@@ -60,6 +60,12 @@ class ScoreInvalid(PlatformError):
     """400: the Score (AGS 2.0 §3.4) or line item JSON is malformed; the message names the field."""
 
 
+class ScoreConflict(PlatformError):
+    """409: the result on record is at least as new as this score (Moodle compares whole seconds and refuses an equal one)."""
+
+    status = 409
+
+
 class UnsupportedMediaType(PlatformError):
     """415: wrong Content-Type for an AGS call."""
 

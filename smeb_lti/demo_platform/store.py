@@ -9,6 +9,7 @@ the same file at once migrate it exactly once.
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 import time
 from contextlib import contextmanager
@@ -232,9 +233,13 @@ def update_line_item(conn: sqlite3.Connection, item_id: int, values: Mapping[str
 
 
 def put_result(conn: sqlite3.Connection, item_id: int, score: Mapping[str, Any]) -> bool:
-    """Store a score unless the result on record is newer (AGS 2.0 §3.4.8: the timestamp orders updates)."""
+    """Store a score unless the result on record is as new or newer; ``False`` then, and nothing changes.
+
+    Like Moodle (``mod/lti/service/gradebookservices/.../scores.php``): timestamps compare in whole
+    seconds (``strtotime``), and a score in the same second as the result on record is refused too.
+    """
     row = conn.execute("SELECT timestamp FROM results WHERE line_item_id = ? AND user_id = ?", (item_id, score["userId"])).fetchone()
-    if row is not None and _instant(row["timestamp"]) > _instant(score["timestamp"]):
+    if row is not None and math.floor(_instant(row["timestamp"])) >= math.floor(_instant(score["timestamp"])):
         return False
     conn.execute(
         "INSERT INTO results VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(line_item_id, user_id) DO UPDATE SET"
@@ -280,3 +285,8 @@ def log_entries(conn: sqlite3.Connection, limit: int = 200) -> list[sqlite3.Row]
 
 def members(context_id: str = CONTEXT.id) -> Sequence[DemoUser]:
     return USERS if context_id == CONTEXT.id else ()
+
+
+def gradable(user: DemoUser) -> bool:
+    """Only learners have grades (Moodle: a role listed in ``$CFG->gradebookroles``, by default Student)."""
+    return LEARNER in user.roles

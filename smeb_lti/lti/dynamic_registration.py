@@ -7,11 +7,19 @@ configuration to its registration endpoint, store the answer like a manual regis
 tell the platform's window we are done (``org.imsglobal.lti.close``).
 
 The page is not open to anyone: it makes the server fetch a URL it is given. A registration is
-accepted only with a one-time ``smeb_token`` an operator issued (``smeb platform register-url``;
-the LMS keeps our query string and adds its own parameters) or for a configuration URL whose
-origin is listed in ``SMEB_DYNREG_ALLOWED_ORIGINS`` (space- or comma-separated). Configuration
-URLs on loopback, private, link-local or reserved addresses are refused unless
-``SMEB_DYNREG_ALLOW_PRIVATE=1`` (the demo and the tests run on 127.0.0.1).
+accepted only with a one-time ``smeb_token`` an operator issued (``smeb platform register-url``
+prints the whole URL to paste; the LMS keeps our query string and adds its own parameters) or for
+a configuration URL whose origin is listed in ``SMEB_DYNREG_ALLOWED_ORIGINS`` (space- or
+comma-separated). Configuration URLs on loopback, private, link-local or reserved addresses are
+refused unless the operator allowed them: for one registration with ``register-url
+--allow-private`` (the grant travels with the one-time token), or for every registration with
+``SMEB_DYNREG_ALLOW_PRIVATE=1``. A refusal is a page that says exactly what to do (it is shown
+inside the LMS's registration frame, to the LMS administrator).
+
+Moodle (``mod/lti/classes/local/ltiopenid/registration_helper.php``) stores every dynamically
+registered tool with "Tool configuration usage" = "Show as preconfigured tool when adding an
+external tool", whatever the registration request says; the admin changes that one setting
+(docs/moodle.md) to put the tool in the activity chooser.
 """
 
 from __future__ import annotations
@@ -59,10 +67,13 @@ def _token_key(token: str) -> str:
     return _TOKEN_KEY + hashlib.sha256(token.encode("utf-8")).hexdigest()  # the store never holds the token itself
 
 
-def issue_registration_token(ttl: int) -> str:
-    """A one-time registration token valid ``ttl`` seconds (inside an app context)."""
+def issue_registration_token(ttl: int, allow_private: bool = False) -> str:
+    """A one-time registration token valid ``ttl`` seconds (inside an app context).
+
+    ``allow_private`` lets this one registration come from an LMS on a loopback or private address.
+    """
     token = secrets.token_urlsafe(32)
-    lti_services().store.put(_token_key(token), {"ttl": ttl}, ttl)
+    lti_services().store.put(_token_key(token), {"ttl": ttl, "allow_private": bool(allow_private)}, ttl)
     return token
 
 
@@ -80,22 +91,36 @@ def _is_private(host: str) -> bool:
     return False
 
 
+HOW_TO = (
+    "On the SMEB server, run `smeb platform register-url` (add `--allow-private` when the LMS is on a private "
+    "address) and paste the URL it prints into the LMS's tool URL field"
+)
+
+
 def check_allowed(url: str) -> bool:
     """Refuse a configuration URL nobody vouched for; returns whether an operator's token must be consumed."""
     token = request.args.get(TOKEN_PARAM) or ""
     allowed = {o.lower().rstrip("/") for o in _setting("SMEB_DYNREG_ALLOWED_ORIGINS").replace(",", " ").split() if o}
-    if not token and _origin(url) not in allowed:
+    grant: Any = None
+    if token:
+        grant = lti_services().store.get(_token_key(token))
+        if grant is None:
+            raise RegistrationForbidden(
+                "this registration URL has expired or was used already. " + HOW_TO + " (each URL works once)."
+            )
+    elif _origin(url) not in allowed:
         raise RegistrationForbidden(
-            f"{_origin(url)} may not register itself here: ask the SMEB operator for a registration URL "
-            "(`smeb platform register-url`) or to add the LMS origin to SMEB_DYNREG_ALLOWED_ORIGINS"
+            f"{_origin(url)} may not register itself with this SMEB tool: the URL pasted has no registration token. "
+            + HOW_TO + f". Or the operator adds {_origin(url)} to SMEB_DYNREG_ALLOWED_ORIGINS."
         )
     host = urlsplit(url).hostname or ""
-    if _setting("SMEB_DYNREG_ALLOW_PRIVATE").lower() not in ("1", "true", "yes") and _is_private(host):
+    granted = isinstance(grant, Mapping) and bool(grant.get("allow_private"))
+    if not granted and _setting("SMEB_DYNREG_ALLOW_PRIVATE").lower() not in ("1", "true", "yes") and _is_private(host):
         raise RegistrationForbidden(
-            f"{host} is a loopback or private address: refused (set SMEB_DYNREG_ALLOW_PRIVATE=1 only for a demo or test LMS)"
+            f"the LMS at {host} is on a loopback or private address, which this registration URL does not allow. "
+            "On the SMEB server, run `smeb platform register-url --allow-private` and paste the new URL it prints "
+            "(or the operator sets SMEB_DYNREG_ALLOW_PRIVATE=1 for every registration)."
         )
-    if token and lti_services().store.get(_token_key(token)) is None:
-        raise RegistrationForbidden("this registration URL has expired or was used already: ask the SMEB operator for a new one")
     return bool(token)
 
 
@@ -201,6 +226,14 @@ def register_with_platform(http: requests.Session, config: Mapping[str, Any], bo
     if not isinstance(answer.get("client_id"), str) or not answer["client_id"]:
         raise PlatformUnreachable("the platform's registration response has no client_id")
     return answer
+
+
+@bp.errorhandler(LtiError)
+def _refused(error: LtiError) -> Response:
+    """The refusal as a page for the LMS administrator who sees it in the LMS's registration frame."""
+    page = render_template("lti/registration_refused.html", message=error.message, status=error.status,
+                           forbidden=isinstance(error, RegistrationForbidden))
+    return Response(page, status=error.status, mimetype="text/html", headers={"Cache-Control": "no-store"})
 
 
 @bp.get("/lti/register")

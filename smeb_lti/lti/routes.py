@@ -23,7 +23,7 @@ from pylti1p3.lineitem import LineItem
 from werkzeug.wrappers import Response as BaseResponse
 
 from smeb_lti.db import session_scope
-from smeb_lti.lti import keys, launches, registrations
+from smeb_lti.lti import keys, launches, registrations, relaunch
 from smeb_lti.lti.errors import (
     DeepLinkingError,
     Forbidden,
@@ -160,7 +160,21 @@ def _load_state(services: LtiServices, state: str) -> StateRecord:
 
 
 def _new_window_url(services: LtiServices, record: StateRecord) -> str:
-    return services.public_url(request.url_root) + "/lti/login?" + urlencode(dict(record.login_params))
+    return relaunch.new_window_url(services.public_url(request.url_root), record.login_params, record.platform_origin)
+
+
+def _repost(services: LtiServices, state: str, id_token: str) -> Response:
+    """Post the authentication response once more, now from the tool's own page.
+
+    Over plain HTTP the state cookie is ``SameSite=Lax``, which a browser does not send with the
+    platform's cross-site form POST even in a top-level window; sent again from this page the POST
+    is same-site and the cookie comes along (Moodle's ``auth.php`` reposts for the same reason).
+    The cookie is still required: this only gives it a chance to arrive.
+    """
+    return Response(
+        render_template("lti/repost.html", action=launch_url(services), state=state, id_token=id_token),
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 @bp.post("/lti/launch")
@@ -180,6 +194,8 @@ def launch() -> BaseResponse:
     cookie = request.cookies.get(STATE_COOKIE + state) or ""
     proof = request.form.get("lti_storage_proof")
     holds_state = _same(cookie, state)
+    if not holds_state and proof is None and not request.form.get("lti_repost") and not _secure(services):
+        return _repost(services, state, id_token)
     if not holds_state and record.storage_target and record.storage_secret:
         if proof is None:
             # No cookie came back (third-party cookies blocked): ask the platform's storage.

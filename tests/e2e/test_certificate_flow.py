@@ -23,7 +23,7 @@ from smeb_lti.certificates.signing import keyring_from_jwks
 from smeb_lti.certificates.verify import read_pdf, verify_pdf
 from smeb_lti.demo_platform.client import FormBrowser
 from smeb_lti.demo_platform.store import USERS_BY_ID
-from tests.e2e.test_demo_flow import LINK, REPO, Running, demo  # noqa: F401 - `demo` is the module-scoped fixture
+from tests.e2e.test_demo_flow import LINK, REPO, Running, answer_key, demo, keyed_course  # noqa: F401 - `demo` is the module-scoped fixture
 from tests.smeb_lti.certificates.test_openbadge_independent import independent_verify
 
 DRIVER = REPO / "tests" / "e2e" / "js" / "drive-dashboard.js"
@@ -70,7 +70,7 @@ def test_completing_the_course_over_http_yields_a_certificate_that_verifies_offl
             for lesson in module["lessons"]:
                 for block in lesson["blocks"]:
                     if block["type"] == "quiz":
-                        right = [c["id"] for c in block["choices"] if c["correct"]]
+                        right = answer_key()[block["id"]]
                         assert _event(browser, demo.tool_url, config, "answered", {"blockId": block["id"], "response": right}).status_code == 200
         assert _event(browser, demo.tool_url, config, "outcome", {"completed": True, "passed": True, "progress": 1}).status_code == 200
         mine = browser.get(demo.tool_url + config["certificateUrl"])
@@ -98,7 +98,7 @@ def test_in_chromium_the_summary_leads_to_the_certificate_and_the_dashboard_show
     user = "demo-learner-08"
     name = USERS_BY_ID[user].name
     options = {"platformUrl": demo.platform_url, "toolUrl": demo.tool_url, "link": LINK, "learner": user, "learnerName": name,
-               "instructor": "demo-kari"}
+               "instructor": "demo-kari", "course": keyed_course()}
     env = {**os.environ, "NODE_PATH": str(REPO / "node_modules")}
     process = subprocess.Popen(["node", str(DRIVER), json.dumps(options)], cwd=REPO, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, start_new_session=True)

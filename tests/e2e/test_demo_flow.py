@@ -28,6 +28,23 @@ from smeb_lti.demo_platform.client import FormBrowser, forms_of
 REPO = Path(__file__).resolve().parents[2]
 COURSE = REPO / "tests" / "fixtures" / "courses" / "valid" / "all-blocks"
 LINK = "rl-all-blocks"
+
+
+def keyed_course() -> dict[str, Any]:
+    """The course with its answer key, from the source: the tool's course.json has none (the tool grades)."""
+    import json
+
+    from content import load_course
+    from content.export import course_to_json
+
+    return json.loads(course_to_json(load_course(COURSE)))  # type: ignore[no-any-return]
+
+
+def answer_key() -> dict[str, list[str]]:
+    """The right choices of every quiz of the demo course."""
+    from content import load_course
+
+    return {q.id: [c.id for c in q.choices if c.correct] for q in load_course(COURSE).quizzes}
 START_TIMEOUT = 180.0  # generous: the machine is shared; this bounds a hang, it does not measure speed
 # Servers run under coreutils' `timeout`: they stop themselves even if pytest is killed; SIGTERM to it reaches them.
 LIFETIME = ["timeout", "--kill-after=30", "1800"]
@@ -151,7 +168,7 @@ def learner_flow(running: Running, user: str = "demo-ola") -> str:
             for lesson in module["lessons"]:
                 for block in lesson["blocks"]:
                     if block["type"] == "quiz":
-                        right = [c["id"] for c in block["choices"] if c["correct"]]
+                        right = answer_key()[block["id"]]
                         assert _event(browser, running.tool_url, config, "answered", {"blockId": block["id"], "response": right}).status_code == 200
         done = _event(browser, running.tool_url, config, "outcome", {"completed": True, "passed": True, "progress": 1})
         assert done.json()["points"] == course["maxPoints"] == 5
@@ -331,9 +348,9 @@ async function main() {
     await page.goto(opts.platformUrl + "/");
     const form = page.locator(`form.learner[action="/launch/${opts.link}"]`);
     await form.locator("select").selectOption(opts.user);
-    await Promise.all([page.waitForURL(/\/play\//, { timeout: 60000 }), form.locator("button").click()]);
+    await Promise.all([page.waitForURL(/\/play\//, { timeout: 60000 }), form.locator("button:not(.embedded)").click()]);
     const frame = await playerFrame(page);
-    const course = await frame.evaluate(() => fetch("course.json").then((r) => r.json()));
+    const course = opts.course; // with the answer key: the tool serves none to the browser
     const lessons = lessonsOf(course);
     out.lang = await frame.evaluate(() => document.documentElement.lang);
     for (let guard = 0; guard < 200; guard++) {
@@ -365,7 +382,7 @@ def test_a_learner_works_through_the_course_in_chromium_and_the_lms_gets_the_gra
     driver = tmp_path / "drive-demo.js"
     driver.write_text(DRIVER, encoding="utf-8")
     env = {**os.environ, "SMEB_E2E_LIB": str(REPO / "tests" / "e2e" / "js" / "lib.js"), "NODE_PATH": str(REPO / "node_modules")}
-    options = {"platformUrl": demo.platform_url, "link": LINK, "user": "demo-learner-07", "wrong": ["q-tf"]}
+    options = {"platformUrl": demo.platform_url, "link": LINK, "user": "demo-learner-07", "wrong": ["q-tf"], "course": keyed_course()}
     process = subprocess.Popen(["node", str(driver), json.dumps(options)], cwd=REPO, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:

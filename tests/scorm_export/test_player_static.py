@@ -73,3 +73,12 @@ def test_every_runtime_the_player_can_load_ships_with_it() -> None:
     assert all((PLAYER / name).is_file() for name in files)
     html = (PLAYER / "index.html").read_text(encoding="utf-8")
     assert html.startswith("<!doctype html>") and '<html lang="nb">' in html and 'name="viewport"' in html
+
+
+def test_the_end_screen_does_not_tell_the_learner_to_close_a_window_the_lms_may_show_the_course_in() -> None:
+    # Moodle's "Current window" shows the course inside its own page: "close the window" would close Moodle.
+    text = (PLAYER / "i18n.js").read_text(encoding="utf-8")
+    exited = re.findall(r'^\s*(exited|exitedHint): "([^"]*)"', text, re.M)
+    assert len(exited) == 4, exited
+    assert not [v for _, v in exited if re.search(r"lukk\w* vinduet|close the window", v, re.I)]
+    assert "closeWindow" in text, "a pop-up window gets a close button instead"

@@ -221,6 +221,36 @@ def test_a_launch_hint_can_be_used_once(client: Any) -> None:
     assert again.status_code == 400 and "lti_message_hint is unknown" in forms_of(again.get_data(as_text=True))[0].fields["error_description"]
 
 
+def test_the_message_hint_has_moodles_shape_and_names_the_course_module(client: Any) -> None:
+    hint = json.loads(_login(client)["lti_message_hint"])
+    assert hint["cmid"] == "rl-kurs" and len(hint["launchid"]) > 20 and set(hint) == {"cmid", "launchid"}
+
+
+def test_moodles_launch_page_starts_a_fresh_launch_for_the_signed_in_user(client: Any) -> None:
+    first = _login(client, "demo-kari")  # pressing a start button signs the demo user in (Moodle's session)
+    assert client.get("/auth", query_string=_auth_params(first)).status_code == 200  # the hint is used up
+    page = client.get("/mod/lti/launch.php", query_string={"id": "rl-kurs", "triggerview": "0"})
+    assert page.status_code == 200
+    fresh = forms_of(page.get_data(as_text=True))[0]
+    assert fresh.action == "http://tool.test/lti/login" and fresh.fields["login_hint"] == "demo-kari"
+    assert fresh.fields["lti_message_hint"] != first["lti_message_hint"]
+    assert client.get("/auth", query_string=_auth_params(fresh.fields)).status_code == 200
+
+
+def test_moodles_launch_page_needs_a_signed_in_user(client: Any) -> None:
+    response = client.get("/mod/lti/launch.php", query_string={"id": "rl-kurs"})
+    assert response.status_code == 400 and "no demo user is signed in" in response.get_data(as_text=True)
+    assert client.get("/mod/lti/launch.php", query_string={"id": "rl-none"}).status_code == 404
+
+
+def test_the_embedded_activity_page_frames_moodles_launch_page(client: Any) -> None:
+    page = client.get("/mod/lti/view.php", query_string={"id": "rl-kurs", "user": "demo-ola"})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'id="contentframe"' in text and 'src="/mod/lti/launch.php?id=rl-kurs&amp;triggerview=0"' in text
+    launch = forms_of(client.get("/mod/lti/launch.php", query_string={"id": "rl-kurs"}).get_data(as_text=True))[0]
+    assert launch.fields["login_hint"] == "demo-ola"
+
+
 # -- OAuth2 token endpoint -------------------------------------------------------------------
 
 
@@ -289,11 +319,27 @@ def test_a_posted_score_shows_in_the_gradebook(client: Any, tool_keys: ToolKeySe
     assert "score for demo-ola: 4/5" in client.get("/log").get_data(as_text=True)
 
 
-def test_an_older_score_does_not_replace_a_newer_one(client: Any, tool_keys: ToolKeyServer) -> None:
+def test_a_score_not_later_than_the_result_on_record_is_refused_with_409_like_moodle(client: Any, tool_keys: ToolKeyServer) -> None:
     url, auth = _lineitem_url(client), _bearer(client, tool_keys)
-    client.post(url + "/scores", data=json.dumps(_score(scoreGiven=5)), content_type=SCORE_TYPE, headers=auth)
-    client.post(url + "/scores", data=json.dumps(_score(scoreGiven=1, timestamp="2026-11-21T09:00:00Z")), content_type=SCORE_TYPE, headers=auth)
+
+    def post(**changes: Any) -> Any:
+        return client.post(url + "/scores", data=json.dumps(_score(**changes)), content_type=SCORE_TYPE, headers=auth)
+
+    assert post(scoreGiven=4, timestamp="2026-11-21T10:00:00.100Z").status_code == 200
+    older = post(scoreGiven=1, timestamp="2026-11-21T09:00:00Z")
+    assert older.status_code == 409 and "earlier timestamp" in older.get_json()["error_description"]
+    # Moodle keeps whole seconds (strtotime): later milliseconds in the same second are refused too.
+    assert post(scoreGiven=5, timestamp="2026-11-21T10:00:00.900Z").status_code == 409
+    assert '<td class="grade">4 / 5</td>' in client.get("/gradebook").get_data(as_text=True)
+    assert post(scoreGiven=5, timestamp="2026-11-21T10:00:01.000Z").status_code == 200
     assert '<td class="grade">5 / 5</td>' in client.get("/gradebook").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("user", ["demo-kari", "demo-admin"])
+def test_a_score_for_a_teacher_is_refused_with_400_like_moodle(client: Any, tool_keys: ToolKeyServer, user: str) -> None:
+    response = client.post(_lineitem_url(client) + "/scores", data=json.dumps(_score(userId=user)), content_type=SCORE_TYPE,
+                           headers=_bearer(client, tool_keys))
+    assert response.status_code == 400 and "not gradable" in response.get_json()["error_description"]
 
 
 @pytest.mark.parametrize(

@@ -52,11 +52,12 @@ def _registered(app: Flask) -> int:
         return len(registrations.all_registrations(session))
 
 
-def _operator_url(config: dict[str, Any]) -> str:
+def _operator_url(config: dict[str, Any], *options: str) -> str:
     from smeb_lti.cli import main
 
     env = {"SMEB_DATABASE_URL": config["SMEB_DATABASE_URL"], "SMEB_DATA_DIR": config["SMEB_DATA_DIR"], "SMEB_ENV": "development"}
-    result = CliRunner().invoke(main, ["platform", "register-url", "--base-url", "https://kurs.smeb.test", "--hours", "24"], env=env)
+    result = CliRunner().invoke(main, ["platform", "register-url", "--base-url", "https://kurs.smeb.test", "--hours", "24", *options],
+                                env=env)
     assert result.exit_code == 0, result.output
     return result.output.splitlines()[0]
 
@@ -65,6 +66,44 @@ def test_registration_without_an_operator_url_or_an_allowed_origin_is_refused_be
     status, page = _register(app, platform)
     assert status == 403 and "smeb platform register-url" in page and "SMEB_DYNREG_ALLOWED_ORIGINS" in page
     assert platform.requests == [] and _registered(app) == 0
+
+
+def test_the_refusal_page_tells_the_lms_admin_the_documented_steps(app: Flask, platform: PlatformSim) -> None:
+    status, page = _register(app, platform)
+    assert status == 403 and 'role="alert"' in page and "SMEB kurs was not registered" in page and '<html lang="en">' in page
+    assert "smeb platform register-url" in page and "--allow-private" in page and "Add LTI Advantage" in page
+    assert "Manage tools" in page and "Activate" in page
+
+
+def test_an_operator_url_with_allow_private_registers_an_lms_on_a_private_address(
+    app: Flask, platform: PlatformSim, config: dict[str, Any]
+) -> None:
+    # The simulated LMS is on 127.0.0.1 and SMEB_DYNREG_ALLOW_PRIVATE is not set: the grant travels with the token.
+    token = parse_qs(urlsplit(_operator_url(config, "--allow-private")).query)["smeb_token"][0]
+    status, page = _register(app, platform, smeb_token=token)
+    assert status == 200 and "org.imsglobal.lti.close" in page and _registered(app) == 1
+
+
+def test_an_operator_url_without_allow_private_names_the_option_for_an_lms_on_a_private_address(
+    app: Flask, platform: PlatformSim, config: dict[str, Any]
+) -> None:
+    token = parse_qs(urlsplit(_operator_url(config)).query)["smeb_token"][0]
+    status, page = _register(app, platform, smeb_token=token)
+    assert status == 403 and "smeb platform register-url --allow-private" in page and "SMEB_DYNREG_ALLOW_PRIVATE=1" in page
+    assert platform.requests == [] and _registered(app) == 0
+    # The refusal did not use the URL up: once the environment allows private addresses, it still works.
+    app.config["SMEB_DYNREG_ALLOW_PRIVATE"] = "1"
+    assert _register(app, platform, smeb_token=token)[0] == 200
+
+
+def test_register_url_help_and_output_name_the_moodle_steps(config: dict[str, Any]) -> None:
+    from smeb_lti.cli import main
+
+    env = {"SMEB_DATABASE_URL": config["SMEB_DATABASE_URL"], "SMEB_DATA_DIR": config["SMEB_DATA_DIR"], "SMEB_ENV": "development"}
+    helped = CliRunner().invoke(main, ["platform", "register-url", "--help"], env=env)
+    assert helped.exit_code == 0 and "--allow-private" in helped.output and "Add LTI Advantage" in helped.output
+    done = CliRunner().invoke(main, ["platform", "register-url", "--base-url", "https://kurs.smeb.test", "--allow-private"], env=env)
+    assert done.exit_code == 0 and "Manage tools" in done.output and "private address" in done.output
 
 
 def test_an_allowed_origin_on_loopback_is_still_refused_unless_private_targets_are_allowed(app: Flask, platform: PlatformSim) -> None:

@@ -51,6 +51,10 @@ async function main() {
     out.suspendLength = (await frame.evaluate(() => window.SMEB.debug.state())).length;
     await frame.locator("[data-action=exit]").click();
     await page.waitForFunction(() => window.lmsLog.finished, null, { timeout: 30000 });
+    // The end screen as the learner sees it inside the LMS's frame (Moodle's "current window" display).
+    await frame.waitForFunction(() => window.SMEB.exited === true, null, { timeout: 30000 });
+    out.exited = await frame.evaluate(() => ({ text: document.getElementById("main").textContent,
+      closeButton: !!document.querySelector("[data-action=close-window]") }));
     out.lms = await page.evaluate(() => window.lmsLog);
     // What the LMS recorded across both launches (the host page's log starts empty on each launch).
     if (out.firstLaunch) out.lms.sets = out.firstLaunch.sets.concat(out.lms.sets);

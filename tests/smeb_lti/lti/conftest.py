@@ -105,8 +105,12 @@ class Lms:
             del body["nonce"]
         return self.platform.mint(body)
 
-    def post_launch(self, client: FlaskClient, state: str, id_token: str, **extra: str) -> TestResponse:
-        return client.post("/lti/launch", data={"state": state, "id_token": id_token, **extra})
+    def post_launch(self, client: FlaskClient, state: str, id_token: str, follow_repost: bool = True, **extra: str) -> TestResponse:
+        """The platform's form POST; like a browser, the tool's same-site repost page (plain HTTP, no cookie) is followed."""
+        response = client.post("/lti/launch", data={"state": state, "id_token": id_token, **extra})
+        if follow_repost and response.status_code == 200 and 'name="lti_repost"' in response.get_data(as_text=True):
+            response = client.post("/lti/launch", data={"state": state, "id_token": id_token, "lti_repost": "1", **extra})
+        return response
 
     def launch(self, client: FlaskClient, **overrides: Any) -> TestResponse:
         login = self.login(client)

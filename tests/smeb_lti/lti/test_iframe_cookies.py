@@ -79,3 +79,55 @@ def test_the_new_window_link_restarts_the_same_login_first_party(app: Flask, lms
     fresh = window.get(link)
     auth = parse_qs(urlsplit(fresh.headers["Location"]).query)
     launch_id_of(lms.post_launch(window, auth["state"][0], lms.id_token(auth["nonce"][0])))
+
+
+MOODLE_HINT = json.dumps({"cmid": 7, "launchid": "ltilaunch3_1804289383"})
+
+
+def _new_window_link(response: object) -> str:
+    text = response.get_data(as_text=True)  # type: ignore[attr-defined]
+    return html.unescape(re.search(r'id="new-window" href="([^"]+)"', text).group(1))  # type: ignore[union-attr]
+
+
+def test_a_moodle_launch_without_cookie_opens_moodles_own_launch_page_in_the_new_window(app: Flask, lms: Lms, platform: PlatformSim) -> None:
+    # Moodle forgets its lti_message_hint after one use: the new window must start a new launch at Moodle.
+    login = lms.login(app.test_client(), lti_message_hint=MOODLE_HINT)
+    response = lms.post_launch(app.test_client(), login.state, lms.id_token(login.nonce))  # cookie blocked
+    assert response.status_code == 400 and "did not start this launch" in html.unescape(response.get_data(as_text=True))
+    assert _new_window_link(response) == f"{platform.issuer}/mod/lti/launch.php?id=7&triggerview=0"
+    assert stored_launches(app) == 0
+
+
+def test_without_platform_storage_the_same_browser_gets_a_second_chance_by_a_same_site_repost(app: Flask, lms: Lms) -> None:
+    browser = app.test_client()
+    login = lms.login(browser)
+    token = lms.id_token(login.nonce)
+    # the platform's cross-site POST arrives without the SameSite=Lax cookie (plain HTTP)
+    first = app.test_client(use_cookies=False).post("/lti/launch", data={"state": login.state, "id_token": token})
+    page = html.unescape(first.get_data(as_text=True))
+    assert first.status_code == 200 and first.headers["Cache-Control"] == "no-store"
+    assert 'name="lti_repost" value="1"' in page and f'value="{login.state}"' in page and f'value="{token}"' in page
+    assert stored_launches(app) == 0
+    # the tool's own page posts it again: same-site, so the browser that started the login sends its cookie
+    launch_id_of(browser.post("/lti/launch", data={"state": login.state, "id_token": token, "lti_repost": "1"}))
+
+
+def test_a_repost_without_the_cookie_is_refused_and_the_state_is_gone(app: Flask, lms: Lms) -> None:
+    browser = app.test_client()
+    login = lms.login(browser)
+    token = lms.id_token(login.nonce)
+    stranger = app.test_client(use_cookies=False)
+    refused = stranger.post("/lti/launch", data={"state": login.state, "id_token": token, "lti_repost": "1"})
+    assert refused.status_code == 400 and 'id="new-window"' in refused.get_data(as_text=True)
+    assert lms.post_launch(browser, login.state, token).status_code == 400  # single chance: the state was dropped
+    assert stored_launches(app) == 0
+
+
+def test_over_https_a_launch_without_cookie_is_not_reposted(app: Flask, lms: Lms, platform: PlatformSim) -> None:
+    # There the cookie is SameSite=None: if the browser had it, it sent it; a repost would only add a round trip.
+    query = {"iss": platform.issuer, "login_hint": "u-1", "target_link_uri": HTTPS + "/lti/launch", "client_id": CLIENT_ID, "lti_message_hint": MOODLE_HINT}
+    login = app.test_client().get("/lti/login", query_string=query, base_url=HTTPS)
+    auth = parse_qs(urlsplit(login.headers["Location"]).query)
+    token = lms.id_token(auth["nonce"][0], **{LTI + "target_link_uri": HTTPS + "/lti/launch"})
+    response = app.test_client(use_cookies=False).post("/lti/launch", data={"state": auth["state"][0], "id_token": token}, base_url=HTTPS)
+    assert response.status_code == 400 and _new_window_link(response) == f"{platform.issuer}/mod/lti/launch.php?id=7&triggerview=0"

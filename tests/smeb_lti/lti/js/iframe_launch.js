@@ -21,6 +21,13 @@ const opts = JSON.parse(process.argv[2]);
   const out = { frameUrl: null, log: [], navigations: [] };
   let resolveArrived;
   const arrived = new Promise((resolve) => { resolveArrived = resolve; });
+  const inFlight = new Set();
+  // documents, styles, scripts, images: what the tool's server answers from files (the player's own API polls
+  // are fetch/xhr and may stay open, so they are not waited for)
+  const FILES = new Set(["document", "stylesheet", "script", "image", "font", "media"]);
+  context.on("request", (request) => { if (FILES.has(request.resourceType())) inFlight.add(request); });
+  context.on("requestfinished", (request) => inFlight.delete(request));
+  context.on("requestfailed", (request) => inFlight.delete(request));
   context.on("response", (response) => {
     const request = response.request();
     if (!request.isNavigationRequest()) return;
@@ -33,7 +40,19 @@ const opts = JSON.parse(process.argv[2]);
     // generous: the whole suite may load both cores
     const timeout = new Promise((resolve) => setTimeout(() => resolve(null), 120000));
     const seen = await Promise.race([arrived, timeout]);
-    if (seen) { out.frameUrl = seen.url; out.status = seen.status; }
+    if (seen) {
+      out.frameUrl = seen.url; out.status = seen.status;
+      // Let the player's styles and scripts finish loading before the browser goes away: a request cut off
+      // mid-response leaves the in-process test server's file handle to the garbage collector (ResourceWarning).
+      // (the player polls, so "networkidle" never comes: wait until no file request is in flight for a moment)
+      const deadline = Date.now() + 30000;
+      let quietSince = Date.now();
+      while (Date.now() < deadline) {
+        if (inFlight.size) quietSince = Date.now();
+        else if (Date.now() - quietSince > 500) break;
+        await page.waitForTimeout(50);
+      }
+    }
     out.log = await page.evaluate(() => window.__lti_log);
     out.frames = page.frames().map((f) => f.url());
   } finally {
