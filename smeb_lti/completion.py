@@ -39,6 +39,7 @@ from smeb_lti.certificates.issue import (
 )
 from smeb_lti.certificates.model import Tenant
 from smeb_lti.lti.context import LaunchContext
+from smeb_lti.routing import scope_of
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ def issue_request(course: Mapping[str, Any], context: LaunchContext, name: str, 
         competences=tags,
         duration_minutes=minutes_of(course.get("duration")),
         organization=organization,
+        customer=scope_of(context),  # the earned statement goes to this customer's LRSs only
     )
 
 

@@ -1,8 +1,10 @@
 """A learner's data, exported and erased across every store of the tool (GDPR articles 15, 17 and 20).
 
 A learner is named by the LTI platform's issuer and ``sub``; :func:`resolve_subject` turns that into a
-:class:`SubjectRef` that also knows the learner's pseudonymous xAPI account (``xapi.actors``), the
-platform registrations of that issuer and the key of the survey de-duplication tokens.
+:class:`SubjectRef` that also knows the learner's pseudonymous xAPI accounts (``xapi.actors``: one per
+customer — platform, deployment, LMS context — the learner was seen in, plus the id of the earlier
+one-per-LMS scheme so records made before the change are found too), the platform registrations of
+that issuer and the key of the survey de-duplication tokens.
 
 Each store has one small pair of functions, ``export_<store>(session, ref) -> dict`` and
 ``erase_<store>(session, ref) -> int`` (rows changed), registered in :data:`STORES`.
@@ -102,18 +104,18 @@ class SubjectRef:
 
     issuer: str
     subject: str
-    actor_name: str  # the opaque xAPI account name
+    actor_names: tuple[str, ...]  # the opaque xAPI account names: one per customer, then the legacy one
     registration_ids: tuple[int, ...]
     survey_key: bytes = field(repr=False, default=b"")
 
     @property
-    def actor_ifi(self) -> str:
-        """The IFI as the LRS indexes it (``smeb_lti.lrs.statements.agent_ifi``)."""
-        return f"account:{self.issuer}|{self.actor_name}"
+    def actor_ifis(self) -> frozenset[str]:
+        """The IFIs as the LRS indexes them (``smeb_lti.lrs.statements.agent_ifi``)."""
+        return frozenset(f"account:{self.issuer}|{name}" for name in self.actor_names)
 
     @property
-    def actor(self) -> dict[str, Any]:
-        return {"objectType": "Agent", "account": {"homePage": self.issuer, "name": self.actor_name}}
+    def actors(self) -> list[dict[str, Any]]:
+        return [{"objectType": "Agent", "account": {"homePage": self.issuer, "name": name}} for name in self.actor_names]
 
     def survey_token(self, survey_id: str, period: int) -> str:
         """The de-duplication token of this learner's answer (``smeb_lti.surveys`` ``learner_key``)."""
@@ -129,10 +131,57 @@ def keys_from_app(app: Any) -> PrivacyKeys:
         return PrivacyKeys(actor_key=player_host.actor_key(), secret_key=str(app.config["SECRET_KEY"]))
 
 
+def customer_scopes(session: Session, issuer: str, subject: str, *, bare_deployments: bool = True) -> list[Any]:
+    """Every customer (:class:`xapi.customers.CustomerScope`) the learner may have a pseudonym in.
+
+    The companies the tool saw the learner in: the dashboard's members (every player launch records
+    one), certificates, workshop participations and stored launches; and (``bare_deployments``) each
+    deployment of the issuer without a context, for launches that had none.
+    """
+    from xapi.customers import CustomerScope
+
+    regs, deps = _t(session, "lti_registrations"), _t(session, "lti_deployments")
+    clients = dict(session.execute(sa.select(regs.c.id, regs.c.client_id).where(regs.c.issuer == issuer)).all())
+    by_deployment: dict[str, set[int]] = {}
+    for registration_id, deployment_id in session.execute(
+            sa.select(deps.c.registration_id, deps.c.deployment_id).where(deps.c.registration_id.in_(list(clients) or [-1]))):
+        by_deployment.setdefault(deployment_id, set()).add(registration_id)
+    found: set[tuple[int, str, str | None]] = {(r, d, None) for d, regs_ in by_deployment.items() for r in regs_} if bare_deployments else set()
+    members = _t(session, "dashboard_members")
+    found |= set(tuple(r) for r in session.execute(sa.select(members.c.registration_id, members.c.deployment_id, members.c.context_id).where(
+        members.c.registration_id.in_(list(clients) or [-1]), members.c.subject == subject)).all())
+    participants, companies = _t(session, "workshop_participants"), _t(session, "workshop_companies")
+    found |= set(tuple(r) for r in session.execute(sa.select(companies.c.registration_id, companies.c.deployment_id, companies.c.context_id)
+                                 .join(participants, participants.c.company_id == companies.c.id)
+                                 .where(participants.c.issuer == issuer, participants.c.subject == subject)).all())
+    certs = _t(session, "cert_certificates")
+    for deployment_id, context_id in session.execute(sa.select(certs.c.deployment_id, certs.c.context_id).where(
+            certs.c.platform_issuer == issuer, certs.c.learner_subject == subject)).all():
+        found |= {(r, deployment_id, context_id) for r in by_deployment.get(deployment_id, ())}
+    launches = _t(session, "lti_launches")
+    for registration_id, claims in session.execute(sa.select(launches.c.registration_id, launches.c.claims).where(
+            launches.c.registration_id.in_(list(clients) or [-1]), launches.c.claims.contains(json.dumps(subject), autoescape=True))):
+        data = json.loads(claims)
+        if data.get("sub") == subject and data.get("iss") == issuer:
+            context = (data.get("https://purl.imsglobal.org/spec/lti/claim/context") or {}).get("id")
+            deployment = data.get("https://purl.imsglobal.org/spec/lti/claim/deployment_id")
+            if deployment:
+                found.add((registration_id, str(deployment), str(context) if context else None))
+    return sorted({CustomerScope(issuer, clients[r], d or None, c or None) for r, d, c in found if r in clients},
+                  key=lambda s: (s.client_id or "", s.deployment_id or "", s.context_id or ""))
+
+
+def pseudonyms_of(keys: PrivacyKeys, issuer: str, subject: str, scopes: Iterable[Any]) -> tuple[str, ...]:
+    """The learner's account names: one per customer scope, then the legacy (one per LMS) name."""
+    from xapi.actors import customer_key, legacy_account_name, opaque_account_name
+
+    names = [opaque_account_name(customer_key(keys.actor_key, scope), issuer, subject) for scope in scopes]
+    names.append(legacy_account_name(keys.actor_key, issuer, subject))
+    return tuple(dict.fromkeys(names))
+
+
 def resolve_subject(session: Session, issuer: str, subject: str, keys: PrivacyKeys) -> SubjectRef:
     """The :class:`SubjectRef` of ``subject`` at ``issuer``; :class:`UnknownLearner` for an unknown issuer."""
-    from xapi.actors import opaque_account_name
-
     if not issuer or not subject:
         raise UnknownLearner("both --issuer and --subject are needed (the LTI 'iss' and 'sub' of the learner)")
     regs = _t(session, "lti_registrations")
@@ -140,7 +189,8 @@ def resolve_subject(session: Session, issuer: str, subject: str, keys: PrivacyKe
     if not ids:
         raise UnknownLearner(f"no platform is registered with issuer {issuer!r}: check it with `smeb platform list`")
     survey_key = hmac.new(keys.secret_key.encode("utf-8"), SURVEY_TOKEN_LABEL, hashlib.sha256).digest()
-    return SubjectRef(issuer, subject, opaque_account_name(keys.actor_key, issuer, subject), ids, survey_key)
+    names = pseudonyms_of(keys, issuer, subject, customer_scopes(session, issuer, subject))
+    return SubjectRef(issuer, subject, names, ids, survey_key)
 
 
 # -- helpers -------------------------------------------------------------------------------------
@@ -279,6 +329,19 @@ def erase_play(session: Session, ref: SubjectRef) -> int:
         return 0
     removed = _count(session.execute(sa.delete(events).where(events.c.progress_id.in_(ids))))
     return removed + _count(session.execute(sa.delete(progress).where(progress.c.id.in_(ids))))
+
+
+# -- grades sent to the LMS (AGS line item scores) ------------------------------------------------
+
+
+def export_ags_scores(session: Session, ref: SubjectRef) -> dict[str, Any]:
+    scores, mine = _mine(session, ref, "ags_line_item_scores")
+    return {"line_item_scores": _dicts(session.execute(sa.select(scores).where(mine).order_by(scores.c.id)))}
+
+
+def erase_ags_scores(session: Session, ref: SubjectRef) -> int:
+    scores, mine = _mine(session, ref, "ags_line_item_scores")
+    return _count(session.execute(sa.delete(scores).where(mine)))
 
 
 # -- dashboard -----------------------------------------------------------------------------------
@@ -501,9 +564,10 @@ def _lrs_find(session: Session, ref: SubjectRef) -> _LrsFinding:
     progress, mine = _mine(session, ref, "play_progress")
     attempts = {a.lower() for a in session.scalars(sa.select(progress.c.attempt).where(mine))}
     for tenant_id in session.scalars(sa.select(store.tenants.c.id)):
+        ifis = sorted(ref.actor_ifis)
         seqs = set(session.scalars(sa.select(links.c.seq).where(
-            links.c.tenant_id == tenant_id, links.c.kind == "agent", links.c.value == ref.actor_ifi)))
-        seqs |= set(session.scalars(sa.select(s.c.seq).where(s.c.tenant_id == tenant_id, s.c.actor_ifi == ref.actor_ifi)))
+            links.c.tenant_id == tenant_id, links.c.kind == "agent", links.c.value.in_(ifis))))
+        seqs |= set(session.scalars(sa.select(s.c.seq).where(s.c.tenant_id == tenant_id, s.c.actor_ifi.in_(ifis))))
         ids = set(session.scalars(sa.select(s.c.statement_id).where(s.c.seq.in_(sorted(seqs))))) if seqs else set()
         while ids:  # statements that refer to these (voiding, StatementRefs), and so on
             more = session.execute(sa.select(s.c.seq, s.c.statement_id).where(
@@ -516,17 +580,19 @@ def _lrs_find(session: Session, ref: SubjectRef) -> _LrsFinding:
         for session_id, registration, actor_json in session.execute(sa.select(
                 store.cmi5_sessions.c.session_id, store.cmi5_sessions.c.registration, store.cmi5_sessions.c.actor_json
         ).where(store.cmi5_sessions.c.tenant_id == tenant_id)):
-            if st.agent_ifi(json.loads(actor_json)) == ref.actor_ifi:
+            if st.agent_ifi(json.loads(actor_json)) in ref.actor_ifis:
                 cmi5.append(session_id)
                 registrations.add(registration.lower())
         # Documents are stored under a hash of (kind, activity, agent, registration): try every activity the tenant knows.
         activities = set(session.scalars(sa.select(s.c.activity_id).where(s.c.tenant_id == tenant_id, s.c.activity_id.is_not(None)).distinct()))
         activities |= set(session.scalars(sa.select(store.activities.c.activity_id).where(store.activities.c.tenant_id == tenant_id)))
         activities |= set(session.scalars(sa.select(store.cmi5_sessions.c.activity_id).where(store.cmi5_sessions.c.tenant_id == tenant_id)))
-        scopes = {store.DocumentScope("agent", agent_ifi=ref.actor_ifi).hash}
-        for activity in activities:
-            for registration in (None, *registrations):
-                scopes.add(store.DocumentScope("state", activity, ref.actor_ifi, registration).hash)
+        # One name per customer the learner was seen in, plus the legacy one: a handful, so every combination is tried.
+        scopes = {store.DocumentScope("agent", agent_ifi=ifi).hash for ifi in ref.actor_ifis}
+        for ifi in ref.actor_ifis:
+            for activity in activities:
+                for registration in (None, *registrations):
+                    scopes.add(store.DocumentScope("state", activity, ifi, registration).hash)
         doc_ids: list[int] = []
         scope_list = sorted(scopes)
         for chunk in _in_chunks(scope_list):
@@ -603,14 +669,14 @@ def _outbox_rows(session: Session, ref: SubjectRef) -> list[Any]:
     from xapi.outbox import outbox_table as t
 
     certificates = _certificate_ids(session, ref)
-    needles = [ref.actor_name, *certificates]
+    needles = [*ref.actor_names, *certificates]
     candidates = session.execute(sa.select(t).where(t.c.kind == "lrs", sa.or_(*(t.c.payload.contains(n, autoescape=True) for n in needles)))).all()
     found = []
     for row in candidates:
         statement = json.loads(row.payload)
         agents = {value for kind, value, _ in st.links(statement) if kind == "agent"}
         object_id = str((statement.get("object") or {}).get("id") or "")
-        if ref.actor_ifi in agents or any(object_id.endswith("/verify/" + c) for c in certificates):
+        if agents & ref.actor_ifis or any(object_id.endswith("/verify/" + c) for c in certificates):
             found.append(row)
     ags = session.execute(sa.select(t).where(t.c.kind == "ags", t.c.destination.in_([f"ags:{r}" for r in ref.registration_ids]))).all()
     found += [row for row in ags if (json.loads(row.payload).get("score") or {}).get("userId") == ref.subject]
@@ -656,6 +722,83 @@ def erase_outbox(session: Session, ref: SubjectRef) -> int:
     return changed
 
 
+# -- pseudonym links (legacy one-per-LMS name -> per-customer name) ------------------------------
+
+
+def export_pseudonym_links(session: Session, ref: SubjectRef) -> dict[str, Any]:
+    table = _t(session, "privacy_pseudonym_links")
+    rows = session.execute(sa.select(table).where(table.c.platform_issuer == ref.issuer, sa.or_(
+        table.c.legacy_name.in_(ref.actor_names), table.c.actor_name.in_(ref.actor_names))).order_by(table.c.actor_name))
+    return {"links": _dicts(rows)}
+
+
+def erase_pseudonym_links(session: Session, ref: SubjectRef) -> int:
+    table = _t(session, "privacy_pseudonym_links")
+    return _count(session.execute(sa.delete(table).where(table.c.platform_issuer == ref.issuer, sa.or_(
+        table.c.legacy_name.in_(ref.actor_names), table.c.actor_name.in_(ref.actor_names)))))
+
+
+@dataclass(frozen=True)
+class PseudonymMigration:
+    """What ``smeb learner migrate-pseudonyms`` did (counts only)."""
+
+    learners: int  # (issuer, sub) pairs the tool knows
+    links: int  # legacy -> per-customer links known after the run
+    added: int  # of which new in this run
+    split: int  # legacy names that became more than one per-customer name (a person in several companies)
+
+
+def known_learners(session: Session) -> list[tuple[str, str]]:
+    """Every (issuer, sub) the tool holds data of: progress, dashboard, certificates, workshops."""
+    regs = _t(session, "lti_registrations")
+    found: set[tuple[str, str]] = set()
+    for name in ("play_progress", "dashboard_members"):
+        table = _t(session, name)
+        found |= {(r.issuer, r.subject) for r in session.execute(
+            sa.select(regs.c.issuer, table.c.subject).join(regs, regs.c.id == table.c.registration_id).distinct())}
+    certs, participants = _t(session, "cert_certificates"), _t(session, "workshop_participants")
+    found |= {(r.platform_issuer, r.learner_subject) for r in session.execute(
+        sa.select(certs.c.platform_issuer, certs.c.learner_subject).distinct())}
+    found |= {(r.issuer, r.subject) for r in session.execute(sa.select(participants.c.issuer, participants.c.subject).distinct())}
+    return sorted((i, s) for i, s in found if s != ERASED_SUBJECT)
+
+
+def migrate_pseudonyms(session: Session, keys: PrivacyKeys, *, now: dt.datetime | None = None) -> PseudonymMigration:
+    """Link every known learner's legacy pseudonym to their per-customer ones (idempotent; the caller commits)."""
+    from xapi.actors import customer_key, legacy_account_name, opaque_account_name
+
+    table = _t(session, "privacy_pseudonym_links")
+    moment = now or dt.datetime.now(dt.UTC)
+    existing = {(r.legacy_name, r.actor_name) for r in session.execute(sa.select(table.c.legacy_name, table.c.actor_name))}
+    learners = known_learners(session)
+    added = 0
+    for issuer, subject in learners:
+        legacy = legacy_account_name(keys.actor_key, issuer, subject)
+        for scope in customer_scopes(session, issuer, subject, bare_deployments=False):
+            name = opaque_account_name(customer_key(keys.actor_key, scope), issuer, subject)
+            if (legacy, name) in existing:
+                continue
+            session.execute(sa.insert(table).values(legacy_name=legacy, actor_name=name, platform_issuer=issuer, client_id=scope.client_id,
+                                                    deployment_id=scope.deployment_id, context_id=scope.context_id, created_at=moment))
+            existing.add((legacy, name))
+            added += 1
+    per_legacy: dict[str, int] = {}
+    for legacy, _name in existing:
+        per_legacy[legacy] = per_legacy.get(legacy, 0) + 1
+    return PseudonymMigration(len(learners), len(existing), added, sum(1 for n in per_legacy.values() if n > 1))
+
+
+def pseudonym_links(session: Session, issuer: str | None = None, context_id: str | None = None) -> list[dict[str, Any]]:
+    """The links (optionally of one LMS and one course context), for a customer who joins old and new records."""
+    table = _t(session, "privacy_pseudonym_links")
+    query = sa.select(table).order_by(table.c.platform_issuer, table.c.context_id, table.c.actor_name)
+    if issuer is not None:
+        query = query.where(table.c.platform_issuer == issuer)
+    if context_id is not None:
+        query = query.where(table.c.context_id == context_id)
+    return _dicts(session.execute(query), drop=("created_at",))
+
+
 # -- the registry and the two entry points -------------------------------------------------------
 
 
@@ -673,12 +816,14 @@ STORES: tuple[Store, ...] = (
     Store("lti_launches", export_launches, erase_launches),
     Store("lti_kv", export_lti_kv, erase_lti_kv),
     Store("play", export_play, erase_play),
+    Store("ags_scores", export_ags_scores, erase_ags_scores),
     Store("dashboard", export_dashboard, erase_dashboard),
     Store("journal", export_journal, erase_journal),
     Store("forum", export_forum, erase_forum),
     Store("surveys", export_surveys, erase_surveys),
     Store("workshops", export_workshops, erase_workshops),
     Store("outbox", export_outbox, erase_outbox),
+    Store("pseudonym_links", export_pseudonym_links, erase_pseudonym_links),
     Store("certificates", export_certificates, erase_certificates),
 )
 
@@ -688,7 +833,7 @@ def export_learner(session: Session, ref: SubjectRef, *, now: dt.datetime | None
     return {
         "format": FORMAT,
         "exported_at": (now or dt.datetime.now(dt.UTC)).isoformat(),
-        "learner": {"platform_issuer": ref.issuer, "subject": ref.subject, "xapi_actor": ref.actor},
+        "learner": {"platform_issuer": ref.issuer, "subject": ref.subject, "xapi_actors": ref.actors},
         "stores": {store.name: store.export(session, ref) for store in STORES},
     }
 

@@ -34,9 +34,11 @@ EXPECTED: dict[str, tuple[set[str], set[str]]] = {
     ),
     "delivery": (
         {"json_loads", "validation", "sqlite.build_validate_enqueue", "postgresql.build_validate_enqueue",
-         "sqlite.httpx_to_ralph", "sqlite.outbox_to_ralph", "sqlite.post_ms_per_batch", "sqlite.bookkeeping_ms_per_batch"},
+         "sqlite.httpx_to_ralph", "sqlite.outbox_to_ralph", "sqlite.post_ms_per_batch", "sqlite.bookkeeping_ms_per_batch",
+         "sqlite.post_us_per_statement", "sqlite.enqueue_us_per_statement"},
         {"validation/json_loads", "sqlite.outbox_to_ralph/sqlite.httpx_to_ralph",
-         "sqlite.bookkeeping_ms_per_batch/sqlite.post_ms_per_batch"},
+         "sqlite.bookkeeping_ms_per_batch/sqlite.post_ms_per_batch",
+         "sqlite.enqueue_us_per_statement/sqlite.post_us_per_statement"},
     ),
     "reports": (
         {"in_memory.report", "sqlite.report", "postgresql.report", "ralph.report", "pdf_per_certificate"},

@@ -21,6 +21,11 @@ if TYPE_CHECKING:  # pragma: no cover
 
 def init_app(app: Flask) -> None:
     """Register the verification page, its status endpoint, the public keys and the owner's download."""
+    import os
+
+    from smeb_lti.certificates.issue import NUMBER_SETTING, number_in_statements
     from smeb_lti.certificates.routes import init_app as _init
 
+    # Validated at start-up like every SMEB_* setting: a typo must not wait for the first certificate.
+    number_in_statements(app.config.get(NUMBER_SETTING, os.environ.get(NUMBER_SETTING, "")))
     _init(app)

@@ -1,8 +1,16 @@
 """Issuing a certificate: one transaction writes the row, signs claims and credential, and queues ``earned``.
 
 The xAPI statement goes through :func:`xapi.outbox.enqueue` on the *same* session, so a
-certificate exists exactly when its statement is queued for every destination (rolled back
-together otherwise).
+certificate exists exactly when its statement is queued for the customer's LRSs (rolled back
+together otherwise; routed per customer by :mod:`smeb_lti.routing`).
+
+The certificate number stays out of the LRS by default: ``smeb cert list``, the PDF and its QR code
+tie the number to the learner's name, so a number in the ``earned`` statement (as an extension or in
+the object id ``…/verify/<number>``) would let anyone holding one certificate and the LRS data name
+the pseudonym. Without :data:`NUMBER_SETTING` the statement says "earned the certificate of course X"
+(object ``<course IRI>/certificate``). An operator who wants the number in the LRS (to reconcile
+certificates with LRS records) sets ``SMEB_CERT_NUMBER_IN_STATEMENTS=true``, a deliberate choice
+that docs/privacy.md describes.
 """
 
 from __future__ import annotations
@@ -10,6 +18,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import os
 import re
 import secrets
 from collections.abc import Iterable, Mapping
@@ -25,8 +34,38 @@ from smeb_lti.certificates.errors import CertificateNotFound, InvalidCertificate
 from smeb_lti.certificates.model import Tenant, certificates, utc, utcnow
 from smeb_lti.certificates.openbadges import build_credential, sign_credential
 from smeb_lti.certificates.signing import active_key
+from xapi.customers import CustomerScope
 
 ISSUER_NAME = "SMEB AS"
+NUMBER_SETTING = "SMEB_CERT_NUMBER_IN_STATEMENTS"
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
+
+
+def number_in_statements(value: object = None) -> bool:
+    """Whether ``earned``/``revoked`` statements name the certificate number (default: no, see the module doc).
+
+    ``value`` is the setting as configured (app config or environment); ``None`` reads the app config of the
+    running tool, else the environment. Anything but a yes/no word is refused with the variable named.
+    """
+    if value is None:
+        from flask import current_app, has_app_context
+
+        value = current_app.config.get(NUMBER_SETTING) if has_app_context() else None
+        if value is None:
+            value = os.environ.get(NUMBER_SETTING, "")
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise InvalidCertificateInput(f"{NUMBER_SETTING}={value!r}: expected true or false (default false: no certificate number in the LRS)")
+
+
+def certificate_activity(base_url: str, course_id: str, cert_id: str, *, with_number: bool) -> str:
+    """The object id of the certificate statements: per certificate when the number may go to the LRS, else per course."""
+    return f"{base_url.rstrip('/')}/verify/{cert_id}" if with_number else f"{course_id.rstrip('/')}/certificate"
 
 
 def new_certificate_id() -> str:
@@ -57,8 +96,10 @@ class IssueRequest:
     duration_minutes: int | None = None
     organization: str | None = None  # the BHT/company shown beside SMEB AS
     issued_on: dt.date | None = None
-    # Outbox destinations of the "earned" statement; None: every configured LRS destination.
+    # Outbox destinations of the "earned" statement; None: the LRSs bound to the customer (smeb_lti.routing).
     destinations: tuple[str, ...] | None = None
+    # The customer of the launch (with its client id); None: derived from the tenant and the registrations.
+    customer: CustomerScope | None = None
 
     def problems(self) -> list[str]:
         found = []
@@ -119,8 +160,13 @@ def issue_certificate(
     base_url: str,
     encryption_key: str | None = None,
     now: dt.datetime | None = None,
+    number_in_statement: bool | None = None,
 ) -> IssuedCertificate:
-    """Issue a certificate in the caller's transaction (the caller commits)."""
+    """Issue a certificate in the caller's transaction (the caller commits).
+
+    ``number_in_statement``: put the certificate number in the ``earned`` statement; ``None`` reads
+    :data:`NUMBER_SETTING` (default no).
+    """
     from xapi import builders
 
     problems = request.problems()
@@ -146,11 +192,13 @@ def issue_certificate(
     token = signed.sign(claims, key)
     url = signed.verification_url(base_url, token, cert_id)
     credential_jwt = sign_credential(build_credential(claims, base_url=base_url, valid_from=moment), key)
+    with_number = number_in_statements(number_in_statement)
     statement = builders.certificate_earned(
         request.actor,
-        builders.Activity(f"{base_url.rstrip('/')}/verify/{cert_id}", name={"nb": f"Kursbevis: {claims.course_title}"}),
+        builders.Activity(certificate_activity(base_url, request.course_id, cert_id, with_number=with_number),
+                          name={"nb": f"Kursbevis: {claims.course_title}"}),
         builders.StatementContext(course_id=request.course_id),
-        certificate_number=cert_id,
+        certificate_number=cert_id if with_number else None,
         timestamp=builders.utc_timestamp(moment),
     )
     session.execute(
@@ -175,18 +223,27 @@ def issue_certificate(
             created_at=moment,
         )
     )
-    queue_statement(session, statement, request.destinations, moment)
+    queue_statement(session, statement, request.destinations, moment, request.customer or customer_of(session, request.tenant))
     return IssuedCertificate(cert_id, request.tenant, claims, token, url, credential_jwt, statement["id"], moment)
 
 
-def queue_statement(session: Session, statement: dict[str, Any], destinations: Iterable[str] | None, now: dt.datetime) -> None:
-    """Put ``statement`` in the outbox for ``destinations`` (None: every configured LRS), same transaction."""
-    from xapi.destinations import load_destinations
+def customer_of(session: Session, tenant: Tenant) -> CustomerScope:
+    """The customer scope of a certificate's company (the client id looked up from the registrations)."""
+    from smeb_lti.routing import scope_of_company
+
+    return scope_of_company(session, tenant.platform_issuer, tenant.deployment_id, tenant.context_id)
+
+
+def queue_statement(session: Session, statement: dict[str, Any], destinations: Iterable[str] | None, now: dt.datetime,
+                    customer: CustomerScope | None = None) -> None:
+    """Put ``statement`` in the outbox for ``destinations`` (None: the LRSs bound to ``customer``), same transaction."""
+    from smeb_lti import routing
     from xapi.outbox import enqueue
 
-    names = list(destinations) if destinations is not None else [
-        d.name for d in load_destinations(session.connection()).values() if d.kind == "lrs"
-    ]
+    if destinations is None:
+        routing.queue_statement(session, statement, customer, now=now)
+        return
+    names = list(destinations)
     if names:
         enqueue(session, statement, names, now=now)
 

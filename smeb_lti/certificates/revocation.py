@@ -22,7 +22,10 @@ from smeb_lti.certificates.errors import (
 )
 from smeb_lti.certificates.issue import (
     IssuedCertificate,
+    certificate_activity,
+    customer_of,
     get_certificate,
+    number_in_statements,
     public_status,
     queue_statement,
 )
@@ -54,7 +57,7 @@ def revoke_certificate(
     moment = now or utcnow()
     statement = builders.certificate_revoked(
         revoked_by,
-        builders.Activity(f"{base_url.rstrip('/')}/verify/{cert_id}"),
+        builders.Activity(certificate_activity(base_url, current.claims.course_id, cert_id, with_number=number_in_statements())),
         reason,
         builders.StatementContext(course_id=current.claims.course_id),
         earned_statement_id=current.earned_statement_id,
@@ -68,7 +71,7 @@ def revoke_certificate(
     )
     if updated.rowcount != 1:  # type: ignore[attr-defined]  # a concurrent revoke won the race
         raise AlreadyRevoked(f"certificate {cert_id} was revoked meanwhile")
-    queue_statement(session, statement, destinations, moment)
+    queue_statement(session, statement, destinations, moment, customer_of(session, tenant))
     return get_certificate(session, tenant, cert_id, base_url)
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import sessionmaker
 
 from content import (
     CourseError,
+    CourseNotFoundError,
     discover,
     load_course,
     shipped_courses_dir,
@@ -18,14 +19,32 @@ from content.model import Course
 from smeb_lti.db import configured_engine
 
 
+# Package manifests: a folder holding one is a built package, not course sources (docs/packages.md).
+PACKAGE_MANIFESTS = {"cmi5.xml": "a cmi5 package", "imsmanifest.xml": "a SCORM package", "tincan.xml": "an xAPI (TinCan) package"}
+
+
 def resolve_course_paths(paths: tuple[str, ...]) -> list[Path]:
-    """Course folders for PATH arguments: a course folder, a folder of courses, or a shipped slug."""
+    """Course folders for PATH arguments: a course folder, a folder of courses, or a shipped slug.
+
+    A PATH that holds no course is an error (never a silent "nothing to do"), and one that holds a
+    built package says so: the catalogue installs course sources, from which the tool serves its player.
+    """
     resolved: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if not path.exists() and (shipped_courses_dir() / raw / "course.yaml").is_file():
             path = shipped_courses_dir() / raw
-        resolved.extend(discover([path]))
+        found = discover([path])
+        if not found:
+            manifest = next((name for name in PACKAGE_MANIFESTS if (path / name).is_file()), None)
+            if manifest is not None:
+                raise CourseNotFoundError(
+                    f"{path} is {PACKAGE_MANIFESTS[manifest]} ({manifest}), not course sources: `smeb courses install` takes a course "
+                    "folder with course.yaml (or a folder of them) and serves the course with its own player. Install the course's "
+                    "source folder, or upload the package's zip to an LMS that plays it (docs/packages.md)"
+                )
+            raise CourseNotFoundError(f"{path}: no course.yaml in this folder or its subfolders; give a course folder or a folder of courses")
+        resolved.extend(found)
     return resolved
 
 
@@ -92,8 +111,8 @@ def install_cmd(paths: tuple[str, ...], shipped: bool) -> None:
     if not paths:
         raise click.UsageError("give course folders, or --shipped")
     courses, failed = load_all(paths)
-    if failed:
-        click.echo(f"{failed} course(s) invalid; nothing installed", err=True)
+    if failed or not courses:
+        click.echo(f"{failed} course(s) invalid or not found; nothing installed", err=True)
         sys.exit(1)
     try:
         with configured_engine() as engine, session_scope(sessionmaker(engine)) as session:

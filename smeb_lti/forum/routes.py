@@ -45,8 +45,6 @@ from smeb_lti.lti.errors import LaunchNotFound
 from smeb_lti.lti.launches import get_launch
 from smeb_lti.player_host import actor_for
 from xapi import builders as xb
-from xapi.destinations import load_destinations
-from xapi.outbox import enqueue
 
 bp = Blueprint("forum", __name__)
 
@@ -126,7 +124,11 @@ def _profile(session: Session, launched: ForumLaunch) -> store.Profile:
 def _post_statement(session: Session, launched: ForumLaunch, thread: store.Thread, post: store.Post, parent: store.Post | None,
                     now: datetime) -> None:
     """``commented`` on the thread (a new thread or a reply to it) or ``responded`` to a post; never the text."""
-    destinations = [d for d in load_destinations(session.connection()).values() if d.kind == "lrs"]
+    from smeb_lti.routing import queue_statement, scope_of
+    from xapi.destinations import lrs_destinations_for
+
+    scope = scope_of(launched.context)  # the forum is shared; each post's statement goes to its author's customer only
+    destinations = lrs_destinations_for(session.connection(), scope)
     thread_iri = f"{launched.course_iri.rstrip('/')}/forum/threads/{thread.id}"
     post_iri = f"{launched.course_iri.rstrip('/')}/forum/posts/{post.id}"
     post.statement_id = str(uuid.uuid5(STATEMENT_NAMESPACE, post_iri))
@@ -140,7 +142,7 @@ def _post_statement(session: Session, launched: ForumLaunch, thread: store.Threa
     else:
         statement = xb.forum_responded(actor, xb.Activity(post_iri), ctx, thread_id=thread_iri, in_reply_to=parent.statement_id,
                                        statement_id=post.statement_id, timestamp=xb.utc_timestamp(now))
-    enqueue(session, statement, destinations)
+    queue_statement(session, statement, scope)
 
 
 def _page(template: str, launched: ForumLaunch, session: Session, **values: Any) -> Response:

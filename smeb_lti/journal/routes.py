@@ -48,8 +48,6 @@ from smeb_lti.lti.errors import LaunchNotFound
 from smeb_lti.lti.launches import get_launch
 from smeb_lti.player_host import actor_for
 from xapi import builders as xb
-from xapi.destinations import load_destinations
-from xapi.outbox import enqueue
 
 bp = Blueprint("journal", __name__)
 
@@ -150,8 +148,11 @@ def _statement(session: Session, launched: JournalLaunch, entry: store.JournalEn
     """``reflected`` for a new entry: that a reflection happened and on which prompt, never what it says."""
     if launched.course_iri is None:
         return
-    destinations = [d for d in load_destinations(session.connection()).values() if d.kind == "lrs"]
-    if not destinations:
+    from smeb_lti.routing import queue_statement, scope_of
+    from xapi.destinations import lrs_destinations_for
+
+    scope = scope_of(launched.context)
+    if not lrs_destinations_for(session.connection(), scope):
         return
     prompt = next((p for p in launched.prompts if p.block_id == entry.block_id), None)
     activity = prompt.activity if prompt else xb.Activity(launched.course_iri.rstrip("/") + "/journal", name=JOURNAL_NAME)
@@ -159,7 +160,7 @@ def _statement(session: Session, launched: JournalLaunch, entry: store.JournalEn
     statement_id = str(uuid.uuid5(uuid.UUID(entry.entry_id), "reflected"))  # a replay could never make a second one
     statement = xb.reflection_written(actor_for(launched.context), activity, ctx, statement_id=statement_id,
                                       timestamp=xb.utc_timestamp(entry.created_at))
-    enqueue(session, statement, destinations)
+    queue_statement(session, statement, scope)
 
 
 # -- the page ----------------------------------------------------------------------------------

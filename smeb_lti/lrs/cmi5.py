@@ -6,6 +6,13 @@ URL. The fetch URL hands out the session's auth token once (8.2). Statements pos
 token go through :func:`enforce`, which rejects (403) anything breaking the AU rules and
 names the requirement (section of the cmi5 spec, e.g. "9.3.8-1"), and evaluates moveOn to
 record ``satisfied``.
+
+The once-only rules ("completed", "passed", "waived") hold per registration *and AU* (9.3). The
+course structure (:func:`import_course_structure`, else the launched AU alone) decides when a block
+or the course is satisfied (9.3.9): when the moveOn criteria of every AU in it are met. Every
+statement of a launch, the AU's and the LMS's, is queued for the upstream LRSs of the launch's
+customer in the same transaction (:func:`smeb_lti.routing.queue_statement`), like every other
+statement SMEB records.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -27,7 +35,12 @@ from sqlalchemy.orm import Session
 from smeb_lti.db import session_scope
 from smeb_lti.lrs import auth, store
 from smeb_lti.lrs import statements as st
+from smeb_lti.lrs.cmi5_course import CourseStructure, single_au_course
 from smeb_lti.lrs.errors import Forbidden, LrsError, NotFound
+from xapi.customers import CustomerScope
+from xapi.errors import XapiError
+
+log = logging.getLogger(__name__)
 
 # Verb and extension IRIs: cmi5 spec section 9.
 VERB_LAUNCHED = "http://adlnet.gov/expapi/verbs/launched"
@@ -51,6 +64,7 @@ EXT_MOVE_ON = "https://w3id.org/xapi/cmi5/context/extensions/moveon"
 EXT_LAUNCH_PARAMETERS = "https://w3id.org/xapi/cmi5/context/extensions/launchparameters"
 EXT_REASON = "https://w3id.org/xapi/cmi5/result/extensions/reason"
 TYPE_COURSE = "https://w3id.org/xapi/cmi5/activitytype/course"
+TYPE_BLOCK = "https://w3id.org/xapi/cmi5/activitytype/block"
 LAUNCH_MODES = ("Normal", "Browse", "Review")
 MOVE_ON = ("Passed", "Completed", "CompletedAndPassed", "CompletedOrPassed", "NotApplicable")
 
@@ -87,9 +101,28 @@ def course_activity_id(tenant: str, course_publisher_id: str) -> str:
     return f"urn:smeb:cmi5:{tenant}:course:{uuid.uuid5(uuid.NAMESPACE_URL, course_publisher_id)}"
 
 
+def block_activity_id(tenant: str, course_publisher_id: str, block_publisher_id: str) -> str:
+    """The LMS-generated block object id for ``satisfied`` (9.4): never the publisher's block id."""
+    return f"urn:smeb:cmi5:{tenant}:block:{uuid.uuid5(uuid.NAMESPACE_URL, course_publisher_id + ' ' + block_publisher_id)}"
+
+
+def _course_object(course_id: str, structure: CourseStructure) -> dict[str, Any]:
+    """The course object (9.4); the same everywhere it appears, so reports find the course by its type."""
+    definition: dict[str, Any] = {"type": TYPE_COURSE}
+    if structure.title:
+        definition["name"] = dict(structure.title)
+    return {"id": course_id, "objectType": "Activity", "definition": definition}
+
+
+def _grouping(session_row: Any, structure: CourseStructure) -> list[dict[str, Any]]:
+    """The AU's publisher id (9.6.2.3) and the course object: statements of an AU are grouped under its course."""
+    return [{"id": session_row["publisher_id"], "objectType": "Activity"}, _course_object(session_row["course_id"], structure)]
+
+
 def _lms_statement(
     tenant: store.Tenant, session_row: Any, actor: dict[str, Any], verb: str, display: str, object_: dict[str, Any],
     extensions: dict[str, Any] | None = None, result: dict[str, Any] | None = None, moveon: bool = False,
+    *, grouping: list[dict[str, Any]],
 ) -> store.Prepared:
     now = store.now_us()
     categories = [{"id": CATEGORY_CMI5, "objectType": "Activity"}]
@@ -102,7 +135,7 @@ def _lms_statement(
         "object": object_,
         "context": {
             "registration": session_row["registration"],
-            "contextActivities": {"category": categories, "grouping": [{"id": session_row["publisher_id"], "objectType": "Activity"}]},
+            "contextActivities": {"category": categories, "grouping": grouping},
             "extensions": {EXT_SESSION: session_row["session_id"], **(extensions or {})},
         },
         "timestamp": st.format_timestamp(now),
@@ -113,6 +146,38 @@ def _lms_statement(
     if result:
         statement["result"] = result
     return store.Prepared(statement, now, st.links(statement))
+
+
+def import_course_structure(session: Session, tenant_slug: str, structure: CourseStructure) -> str:
+    """Import (or replace) a course structure (6.1, 13); returns the generated course object id.
+
+    Launches name the course with ``course_publisher_id``; its AUs then take moveOn and
+    masteryScore from here (10.2.4, 10.2.5), and its blocks and the course are satisfied from here.
+    """
+    tenant = store.require_tenant(session, tenant_slug)
+    course_id = course_activity_id(tenant.slug, structure.publisher_id)
+    table = store.cmi5_courses
+    session.execute(sa.delete(table).where(table.c.tenant_id == tenant.id, table.c.activity_id == course_id))
+    session.execute(sa.insert(table).values(
+        tenant_id=tenant.id, activity_id=course_id, publisher_id=structure.publisher_id,
+        structure_json=structure.to_json(), imported_us=store.now_us(),
+    ))
+    return course_id
+
+
+def _imported(session: Session, tenant_id: int, course_id: str) -> CourseStructure | None:
+    table = store.cmi5_courses
+    text = session.scalar(sa.select(table.c.structure_json).where(table.c.tenant_id == tenant_id, table.c.activity_id == course_id))
+    return CourseStructure.from_json(text) if text else None
+
+
+def _structure_of(session: Session, tenant_id: int, session_row: Any) -> CourseStructure:
+    """The imported structure of the session's course, else the course that is its AU alone."""
+    imported = _imported(session, tenant_id, session_row["course_id"])
+    if imported is not None:
+        return imported
+    return single_au_course(session_row["course_publisher_id"] or session_row["publisher_id"] + "#course", session_row["publisher_id"],
+                            session_row["move_on"], session_row["mastery_score"])
 
 
 def create_cmi5_launch(
@@ -127,9 +192,10 @@ def create_cmi5_launch(
     registration: str | None = None,
     launch_mode: str = "Normal",
     mastery_score: float | None = None,
-    move_on: str = "CompletedOrPassed",
+    move_on: str | None = None,
     launch_parameters: str | None = None,
     return_url: str | None = None,
+    customer: CustomerScope | None = None,
 ) -> Launch:
     """Prepare one AU launch and return its URL (cmi5 8.1, 10.0, 11.0, 9.3.1).
 
@@ -138,33 +204,49 @@ def create_cmi5_launch(
         publisher_id: the AU's id from cmi5.xml; the launch uses a generated activity id instead.
         package_url: URL of the AU's start page (e.g. where a package folder is served).
         base_url: the tool's origin as the AU sees it, e.g. ``http://127.0.0.1:5000``.
+        course_publisher_id: the course's id from cmi5.xml. When that course was imported
+            (:func:`import_course_structure`) the AU must be in it and moveOn/masteryScore come from
+            it; otherwise the course is this AU alone (moveOn default ``CompletedOrPassed``).
+        registration: reuse to launch another AU of the course, or to relaunch.
+        customer: whose learner this is; decides which upstream LRSs receive the statements.
     """
     tenant = store.require_tenant(session, tenant_slug)
     if st.agent_ifi(actor) is None or "account" not in actor:
         raise ValueError("cmi5 9.2: the actor must be an Agent with an account (homePage, name)")
     if launch_mode not in LAUNCH_MODES:
         raise ValueError(f"launch_mode must be one of {LAUNCH_MODES}")
-    if move_on not in MOVE_ON:
+    if move_on is not None and move_on not in MOVE_ON:
         raise ValueError(f"move_on must be one of {MOVE_ON}")
     if mastery_score is not None and not 0 <= mastery_score <= 1:
         raise ValueError("mastery_score is a decimal between 0 and 1 (10.2.4)")
     actor = {"objectType": "Agent", **actor}
     registration = (registration or str(uuid.uuid4())).lower()
     activity_id = au_activity_id(tenant.slug, publisher_id)
-    course_id = course_activity_id(tenant.slug, course_publisher_id or publisher_id + "#course")
+    course_publisher = course_publisher_id or publisher_id + "#course"
+    course_id = course_activity_id(tenant.slug, course_publisher)
+    structure = _imported(session, tenant.id, course_id)
+    if structure is not None:
+        au = structure.find_au(publisher_id)
+        if au is None:
+            raise ValueError(f"AU {publisher_id} is not in the imported course {course_publisher}")
+        for name, given, wanted in (("move_on", move_on, au.move_on), ("mastery_score", mastery_score, au.mastery_score)):
+            if given is not None and given != wanted:
+                raise ValueError(f"{name} {given!r} differs from the course structure's {wanted!r} for AU {publisher_id} (10.2)")
+        move_on, mastery_score = au.move_on, au.mastery_score
+    move_on = move_on or "CompletedOrPassed"
+    if structure is None:
+        structure = single_au_course(course_publisher, publisher_id, move_on, mastery_score)
     session_id = str(uuid.uuid4())
     fetch_secret = secrets.token_urlsafe(24)
-    reg = session.execute(
-        sa.select(store.cmi5_registrations).where(
-            store.cmi5_registrations.c.tenant_id == tenant.id, store.cmi5_registrations.c.registration == registration
-        )
-    ).first()
-    if reg is None:
-        session.execute(
-            sa.insert(store.cmi5_registrations).values(
-                tenant_id=tenant.id, registration=registration, activity_id=activity_id, completed=False, passed=False, failed=False, satisfied=False
-            )
-        )
+    other_course = session.scalar(sa.select(store.cmi5_sessions.c.course_id).where(
+        store.cmi5_sessions.c.tenant_id == tenant.id, store.cmi5_sessions.c.registration == registration,
+        store.cmi5_sessions.c.course_id != course_id).limit(1))
+    if other_course is not None:
+        raise ValueError(f"registration {registration} belongs to another course ({other_course}); a registration is one learner in one course")
+    rows = _registration_rows(session, tenant.id, registration)
+    if activity_id not in rows:
+        rows[activity_id] = _new_row(activity_id)
+        session.execute(sa.insert(store.cmi5_registrations).values(tenant_id=tenant.id, registration=registration, **rows[activity_id]))
     new_statements: list[store.Prepared] = []
     # 9.3.6: a new launch abandons any active session of this registration.
     for old in session.execute(
@@ -180,6 +262,7 @@ def create_cmi5_launch(
             _lms_statement(
                 tenant, old, json.loads(old["actor_json"]), VERB_ABANDONED, "abandoned",
                 {"id": old["activity_id"], "objectType": "Activity"}, result={"duration": f"PT{seconds}S"},
+                grouping=_grouping(old, _structure_of(session, tenant.id, old)),
             )
         )
         session.execute(sa.update(store.cmi5_sessions).where(store.cmi5_sessions.c.session_id == old["session_id"]).values(terminated=True))
@@ -199,11 +282,13 @@ def create_cmi5_launch(
         "initialized": False,
         "terminated": False,
         "created_us": store.now_us(),
+        "customer_json": json.dumps(customer.__dict__, sort_keys=True) if customer is not None else None,
+        "course_publisher_id": course_publisher,
     }
     session.execute(sa.insert(store.cmi5_sessions).values(**row))
     launch_data: dict[str, Any] = {
         "contextTemplate": {
-            "contextActivities": {"grouping": [{"id": publisher_id, "objectType": "Activity"}]},
+            "contextActivities": {"grouping": _grouping(row, structure)},
             "extensions": {EXT_SESSION: session_id},
         },
         "launchMode": launch_mode,
@@ -231,15 +316,13 @@ def create_cmi5_launch(
         extensions[EXT_MASTERY] = mastery_score
     if launch_parameters is not None:
         extensions[EXT_LAUNCH_PARAMETERS] = launch_parameters
-    new_statements.append(_lms_statement(tenant, row, actor, VERB_LAUNCHED, "launched", {"id": activity_id, "objectType": "Activity"}, extensions))
-    if move_on == "NotApplicable" and not (reg and reg.satisfied):
-        new_statements.append(_satisfied(tenant, row, actor))
-        session.execute(
-            sa.update(store.cmi5_registrations)
-            .where(store.cmi5_registrations.c.tenant_id == tenant.id, store.cmi5_registrations.c.registration == registration)
-            .values(satisfied=True)
-        )
+    new_statements.append(_lms_statement(tenant, row, actor, VERB_LAUNCHED, "launched", {"id": activity_id, "objectType": "Activity"},
+                                         extensions, grouping=_grouping(row, structure)))
+    # 9.6.1: moveOn is evaluated at registration: AUs that are NotApplicable may satisfy blocks or the course now.
+    new_statements.extend(_satisfy(tenant, row, actor, structure, rows))
+    _save_rows(session, tenant.id, registration, rows)
     store.insert_statements(session, tenant.id, new_statements, {}, update_definitions=False)
+    _forward(session, row, new_statements)
     base = base_url.rstrip("/")
     fetch_url = f"{base}/lrs/{tenant.slug}/cmi5/fetch/{session_id}?" + urlencode({"k": fetch_secret})
     query = urlencode(
@@ -255,13 +338,102 @@ def create_cmi5_launch(
     return Launch(package_url + separator + query, registration, session_id, activity_id, fetch_url)
 
 
-def _satisfied(tenant: store.Tenant, row: Any, actor: dict[str, Any]) -> store.Prepared:
-    course = {"id": row["course_id"], "objectType": "Activity", "definition": {"type": TYPE_COURSE}}
-    return _lms_statement(tenant, row, actor, VERB_SATISFIED, "satisfied", course)
+def _new_row(activity_id: str) -> dict[str, Any]:
+    return {"activity_id": activity_id, "completed": False, "passed": False, "failed": False, "waived": False, "satisfied": False}
 
 
-def waive(session: Session, tenant_slug: str, registration: str, reason: str = "Administrative") -> None:
-    """Record ``waived`` for a registration's AU in a fresh session (9.3.7), then ``satisfied``."""
+def _registration_rows(session: Session, tenant_id: int, registration: str, *, lock: bool = False) -> dict[str, dict[str, Any]]:
+    """The registration's rows by node id (AU activity id, block or course object id).
+
+    ``lock``: on PostgreSQL the rows are locked for the transaction, so two AU sessions of one
+    registration posting at once are judged one after the other (SQLite serialises writers anyway).
+    """
+    table = store.cmi5_registrations
+    query = sa.select(table).where(table.c.tenant_id == tenant_id, table.c.registration == registration)
+    if lock:
+        query = query.with_for_update()
+    return {
+        row["activity_id"]: {k: row[k] for k in ("activity_id", "completed", "passed", "failed", "waived", "satisfied")}
+        for row in session.execute(query).mappings()
+    }
+
+
+def _save_rows(session: Session, tenant_id: int, registration: str, rows: dict[str, dict[str, Any]]) -> None:
+    table = store.cmi5_registrations
+    stored = _registration_rows(session, tenant_id, registration)
+    for node_id, values in rows.items():
+        if node_id not in stored:
+            session.execute(sa.insert(table).values(tenant_id=tenant_id, registration=registration, **values))
+        elif stored[node_id] != values:
+            session.execute(
+                sa.update(table)
+                .where(table.c.tenant_id == tenant_id, table.c.registration == registration, table.c.activity_id == node_id)
+                .values(**{k: v for k, v in values.items() if k != "activity_id"})
+            )
+
+
+def _satisfy(
+    tenant: store.Tenant, session_row: Any, actor: dict[str, Any], structure: CourseStructure, rows: dict[str, dict[str, Any]]
+) -> list[store.Prepared]:
+    """``satisfied`` for each block, then the course, whose AUs all meet their moveOn (9.3.9), once each.
+
+    An AU meets its moveOn when its row says so (judged when its statements arrive), it was waived
+    (9.3.7), or its moveOn is NotApplicable (9.6.1). Updates ``rows``; returns the new statements, which
+    carry the session id of the launch that triggered them (9.3.9) and the block's or course's
+    publisher id as grouping (9.6.2.3).
+    """
+
+    def met(publisher_id: str, move_on: str) -> bool:
+        row = rows.get(au_activity_id(tenant.slug, publisher_id))
+        return move_on == "NotApplicable" or bool(row and (row["satisfied"] or row["waived"]))
+
+    out: list[store.Prepared] = []
+    for node in [*structure.blocks(), structure]:
+        if node is structure:
+            node_id, object_ = session_row["course_id"], _course_object(session_row["course_id"], structure)
+        else:
+            node_id = block_activity_id(tenant.slug, structure.publisher_id, node.publisher_id)
+            definition: dict[str, Any] = {"type": TYPE_BLOCK}
+            if node.title:
+                definition["name"] = dict(node.title)
+            object_ = {"id": node_id, "objectType": "Activity", "definition": definition}
+        if rows.get(node_id, {}).get("satisfied"):
+            continue  # 9.3.9: not twice for the same block or course in a registration
+        if all(met(au.publisher_id, au.move_on) for au in node.aus()):
+            rows[node_id] = dict(_new_row(node_id), satisfied=True)
+            out.append(_lms_statement(tenant, session_row, actor, VERB_SATISFIED, "satisfied", object_,
+                                      grouping=[{"id": node.publisher_id, "objectType": "Activity"}]))
+    return out
+
+
+def _forward(session: Session, session_row: Any, new: list[store.Prepared]) -> None:
+    """Queue the statements for the upstream LRSs of the launch's customer, like every statement SMEB records.
+
+    As stored minus ``stored`` and ``authority`` (the upstream LRS sets its own). A statement with an
+    attachment sent as a multipart part cannot travel through the outbox (it holds JSON only): it is
+    logged and stays in the embedded LRS.
+    """
+    from smeb_lti.routing import queue_statement
+
+    text = session_row["customer_json"]
+    scope = CustomerScope(**json.loads(text)) if text else None
+    for p in new:
+        statement = {k: v for k, v in p.statement.items() if k not in ("stored", "authority")}
+        if any(not a.get("fileUrl") for a in statement.get("attachments") or [] if isinstance(a, dict)):
+            log.warning("cmi5 statement %s has an attachment without fileUrl: kept in the embedded LRS, not forwarded", p.id)
+            continue
+        try:
+            queue_statement(session, statement, scope)
+        except XapiError as error:
+            # The embedded LRS accepted it; an upstream's stricter check must not refuse the AU its record.
+            log.error("cmi5 statement %s not forwarded upstream: %s", p.id, error)
+
+
+def waive(session: Session, tenant_slug: str, registration: str, reason: str = "Administrative", *, publisher_id: str | None = None) -> None:
+    """Record ``waived`` for one AU of a registration in a fresh session (9.3.7), then any ``satisfied`` it brings.
+
+    ``publisher_id``: the AU (its cmi5.xml id); default the AU of the registration's latest launch.
+    """
     tenant = store.require_tenant(session, tenant_slug)
     last = session.execute(
         sa.select(store.cmi5_sessions)
@@ -270,36 +442,32 @@ def waive(session: Session, tenant_slug: str, registration: str, reason: str = "
     ).mappings().first()
     if last is None:
         raise NotFound(f"no cmi5 registration {registration}")
-    reg = _registration(session, tenant.id, registration)
-    if reg["satisfied"]:
-        raise Cmi5Violation("9.3.7-1", "the AU is already satisfied in this registration; waived is issued at most once")
-    row = dict(last, session_id=str(uuid.uuid4()))
+    structure = _structure_of(session, tenant.id, last)
+    publisher_id = publisher_id or last["publisher_id"]
+    au = structure.find_au(publisher_id)
+    if au is None:
+        raise NotFound(f"AU {publisher_id} is not in the course of registration {registration}")
+    activity_id = au_activity_id(tenant.slug, publisher_id)
+    rows = _registration_rows(session, tenant.id, registration, lock=True)
+    au_row = rows.setdefault(activity_id, _new_row(activity_id))
+    if au_row["waived"]:
+        raise Cmi5Violation("9.3.7-1", f"AU {publisher_id} was already waived in this registration; waived is issued once per registration and AU")
+    if au_row["satisfied"]:
+        raise Cmi5Violation("9.3.7-2", f"AU {publisher_id} already met its moveOn criteria in this registration; there is nothing to waive")
+    # 9.3.7: a unique session id; only "satisfied" may share it.
+    row = dict(last, session_id=str(uuid.uuid4()), publisher_id=publisher_id, activity_id=activity_id,
+               move_on=au.move_on, mastery_score=au.mastery_score)
     actor = json.loads(last["actor_json"])
     waived = _lms_statement(
-        tenant, row, actor, VERB_WAIVED, "waived", {"id": last["activity_id"], "objectType": "Activity"},
+        tenant, row, actor, VERB_WAIVED, "waived", {"id": activity_id, "objectType": "Activity"},
         result={"success": True, "completion": True, "extensions": {EXT_REASON: reason}}, moveon=True,
+        grouping=_grouping(row, structure),
     )
-    _set_registration(session, tenant.id, registration, satisfied=True)
-    store.insert_statements(session, tenant.id, [waived, _satisfied(tenant, row, actor)], {}, update_definitions=False)
-
-
-def _registration(session: Session, tenant_id: int, registration: str) -> dict[str, Any]:
-    row = session.execute(
-        sa.select(store.cmi5_registrations).where(
-            store.cmi5_registrations.c.tenant_id == tenant_id, store.cmi5_registrations.c.registration == registration
-        )
-    ).mappings().first()
-    if row is None:
-        raise Cmi5Violation("9.6.1-1", f"registration {registration} was not created by a launch")
-    return dict(row)
-
-
-def _set_registration(session: Session, tenant_id: int, registration: str, **values: bool) -> None:
-    session.execute(
-        sa.update(store.cmi5_registrations)
-        .where(store.cmi5_registrations.c.tenant_id == tenant_id, store.cmi5_registrations.c.registration == registration)
-        .values(**values)
-    )
+    au_row["waived"] = au_row["satisfied"] = True
+    new = [waived, *_satisfy(tenant, row, actor, structure, rows)]
+    _save_rows(session, tenant.id, registration, rows)
+    store.insert_statements(session, tenant.id, new, {}, update_definitions=False)
+    _forward(session, row, new)
 
 
 def _categories(statement: dict[str, Any]) -> set[str]:
@@ -307,12 +475,12 @@ def _categories(statement: dict[str, Any]) -> set[str]:
     return {str(a.get("id")) for a in groups.get("category") or [] if isinstance(a, dict)}
 
 
-def _move_on_met(move_on: str, reg: dict[str, Any]) -> bool:
+def _move_on_met(move_on: str, au: dict[str, Any]) -> bool:
     return {
-        "Passed": reg["passed"],
-        "Completed": reg["completed"],
-        "CompletedAndPassed": reg["completed"] and reg["passed"],
-        "CompletedOrPassed": reg["completed"] or reg["passed"],
+        "Passed": au["passed"],
+        "Completed": au["completed"],
+        "CompletedAndPassed": au["completed"] and au["passed"],
+        "CompletedOrPassed": au["completed"] or au["passed"],
         "NotApplicable": True,
     }[move_on]
 
@@ -320,15 +488,21 @@ def _move_on_met(move_on: str, reg: dict[str, Any]) -> bool:
 def enforce(session: Session, principal: auth.Principal, new: list[store.Prepared], stored_us: int) -> list[store.Prepared]:
     """Apply the AU statement rules to statements posted with a session's token.
 
-    Returns the LMS statements to store with them (``satisfied`` when moveOn is met).
-    Raises :class:`Cmi5Violation` (403) naming the requirement on the first violation;
-    the whole batch is then rejected.
+    The once-only rules hold per registration and AU (9.3). Returns the LMS statements to store
+    with them (``satisfied`` for blocks and the course whose moveOn is met) and queues all of them,
+    the AU's and these, for the customer's upstream LRSs. Raises :class:`Cmi5Violation` (403) naming
+    the requirement on the first violation; the whole batch is then rejected.
     """
     row = session.execute(sa.select(store.cmi5_sessions).where(store.cmi5_sessions.c.session_id == principal.session_id)).mappings().first()
     if row is None:
         raise Cmi5Violation("8.2-1", "the launch session of this token does not exist")
     sess = dict(row)
-    reg = _registration(session, principal.tenant.id, sess["registration"])
+    rows = _registration_rows(session, principal.tenant.id, sess["registration"], lock=True)
+    if sess["activity_id"] not in rows:
+        raise Cmi5Violation("9.6.1-1", f"registration {sess['registration']} has no launch of AU {sess['publisher_id']}")
+    au = rows[sess["activity_id"]]
+    structure = _structure_of(session, principal.tenant.id, sess)
+    actor = json.loads(sess["actor_json"])
     extra: list[store.Prepared] = []
     mastery = sess["mastery_score"]
     ordered = sorted(new, key=lambda p: st.parse_timestamp(p.statement.get("timestamp", st.format_timestamp(stored_us))))
@@ -370,35 +544,33 @@ def enforce(session: Session, principal: auth.Principal, new: list[store.Prepare
                 raise Cmi5Violation("10.2.2-1", f"in {sess['launch_mode']} mode an AU must not send {verb.rsplit('/', 1)[-1]}")
             scaled = (result.get("score") or {}).get("scaled")
             if verb == VERB_COMPLETED:
-                if reg["completed"]:
-                    raise Cmi5Violation("9.3.3-1", "'completed' may be sent only once per registration")
-                reg["completed"] = True
+                if au["completed"]:
+                    raise Cmi5Violation("9.3.3-1", "'completed' may be sent only once per registration and AU")
+                au["completed"] = True
             elif verb == VERB_PASSED:
-                if reg["passed"]:
-                    raise Cmi5Violation("9.3.4-2", "'passed' may be sent only once per registration")
+                if au["passed"]:
+                    raise Cmi5Violation("9.3.4-2", "'passed' may be sent only once per registration and AU")
                 if mastery is not None and scaled is not None and scaled < mastery:
                     raise Cmi5Violation("9.3.4-1", f"'passed' with score.scaled {scaled} below masteryScore {mastery}")
-                reg["passed"] = True
+                au["passed"] = True
             else:
-                if reg["passed"]:
-                    raise Cmi5Violation("9.3-6", "'failed' must not follow 'passed' in a registration")
+                if au["passed"]:
+                    raise Cmi5Violation("9.3-6", "'failed' must not follow 'passed' in a registration (for the same AU)")
                 if mastery is not None and scaled is not None and scaled >= mastery:
                     raise Cmi5Violation("9.3.5-1", f"'failed' with score.scaled {scaled} at or above masteryScore {mastery}")
-                reg["failed"] = True
+                au["failed"] = True
         elif verb == VERB_TERMINATED:
             sess["terminated"] = True
-        if not reg["satisfied"] and _move_on_met(sess["move_on"], reg):
-            reg["satisfied"] = True
-            extra.append(_satisfied(principal.tenant, sess, json.loads(sess["actor_json"])))
+        if not au["satisfied"] and _move_on_met(sess["move_on"], au):
+            au["satisfied"] = True  # the AU's moveOn is met: blocks and the course may now be satisfied
+            extra.extend(_satisfy(principal.tenant, sess, actor, structure, rows))
     session.execute(
         sa.update(store.cmi5_sessions)
         .where(store.cmi5_sessions.c.session_id == sess["session_id"])
         .values(initialized=sess["initialized"], terminated=sess["terminated"])
     )
-    _set_registration(
-        session, principal.tenant.id, sess["registration"],
-        completed=reg["completed"], passed=reg["passed"], failed=reg["failed"], satisfied=reg["satisfied"],
-    )
+    _save_rows(session, principal.tenant.id, sess["registration"], rows)
+    _forward(session, sess, [*new, *extra])
     return extra
 
 
@@ -457,12 +629,13 @@ def launches(tenant: str) -> Response:
                 session, tenant, body["actor"], body["publisherId"], body["packageUrl"], body.get("baseUrl") or request.host_url,
                 course_publisher_id=body.get("coursePublisherId"), registration=body.get("registration"),
                 launch_mode=body.get("launchMode", "Normal"), mastery_score=body.get("masteryScore"),
-                move_on=body.get("moveOn", "CompletedOrPassed"), launch_parameters=body.get("launchParameters"),
+                move_on=body.get("moveOn"), launch_parameters=body.get("launchParameters"),
                 return_url=body.get("returnURL"),
+                customer=CustomerScope(**body["customer"]) if body.get("customer") is not None else None,
             )
     except LrsError as error:
         return Response(json.dumps(error.to_json()), status=error.status, mimetype="application/json")
-    except (KeyError, TypeError, ValueError) as error:
+    except (KeyError, TypeError, ValueError, XapiError) as error:
         return Response(json.dumps({"error": 400, "message": f"bad launch request: {error}"}), status=400, mimetype="application/json")
     return Response(
         json.dumps({"url": launch.url, "registration": launch.registration, "sessionId": launch.session_id, "activityId": launch.activity_id}),

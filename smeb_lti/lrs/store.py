@@ -130,17 +130,31 @@ cmi5_sessions = sa.Table(
     sa.Column("initialized", sa.Boolean(), nullable=False),
     sa.Column("terminated", sa.Boolean(), nullable=False),
     sa.Column("created_us", sa.BigInteger(), nullable=False),
+    sa.Column("customer_json", sa.Text(), nullable=True),  # the launch's customer (routing of forwarded statements)
+    sa.Column("course_publisher_id", IRI, nullable=True),  # the course's id in cmi5.xml (NULL: launched before lrs_0003)
 )
+# One row per (registration, node): an AU (its generated activity id; the once-only flags of cmi5 9.3
+# and satisfied = its moveOn is met) or a block/course object (satisfied = "satisfied" was recorded).
 cmi5_registrations = sa.Table(
     "lrs_cmi5_registrations",
     metadata,
     sa.Column("tenant_id", sa.Integer(), primary_key=True),
     sa.Column("registration", sa.String(36), primary_key=True),
-    sa.Column("activity_id", IRI, nullable=False),
+    sa.Column("activity_id", IRI, primary_key=True),
     sa.Column("completed", sa.Boolean(), nullable=False),
     sa.Column("passed", sa.Boolean(), nullable=False),
     sa.Column("failed", sa.Boolean(), nullable=False),
+    sa.Column("waived", sa.Boolean(), nullable=False),
     sa.Column("satisfied", sa.Boolean(), nullable=False),
+)
+cmi5_courses = sa.Table(
+    "lrs_cmi5_courses",
+    metadata,
+    sa.Column("tenant_id", sa.Integer(), primary_key=True),
+    sa.Column("activity_id", IRI, primary_key=True),  # the generated course object id (cmi5 9.4)
+    sa.Column("publisher_id", IRI, nullable=False),
+    sa.Column("structure_json", sa.Text(), nullable=False),
+    sa.Column("imported_us", sa.BigInteger(), nullable=False),
 )
 
 _last_us = 0

@@ -7,6 +7,9 @@ Completion, per (learner, course):
   (``grouping``/``parent``), which is how our builders and cmi5 content file statements;
 * status: ``passed`` beats ``completed`` beats ``failed`` beats ``in_progress``;
   ``completed``/``passed`` count only on the course itself, not on a lesson inside it;
+* cmi5 courses: the AUs report on themselves and the LMS records ``satisfied`` on the course
+  object when every AU met its moveOn (cmi5 9.3.9). A satisfied course is ``passed`` when an AU of
+  it was passed (a cmi5 defined ``passed`` grouped under that course), otherwise ``completed``;
 * the learner is the actor's inverse functional identifier (account homePage+name, mbox,
   mbox_sha1sum or openid): the same key however the name is spelled.
 
@@ -24,6 +27,8 @@ from typing import Any
 COMPLETED = "http://adlnet.gov/expapi/verbs/completed"
 PASSED = "http://adlnet.gov/expapi/verbs/passed"
 FAILED = "http://adlnet.gov/expapi/verbs/failed"
+SATISFIED = "https://w3id.org/xapi/adl/verbs/satisfied"  # cmi5 9.3.9: the LMS's verdict on a block or course
+CMI5_CATEGORY = "https://w3id.org/xapi/cmi5/context/categories/cmi5"
 COURSE_TYPES = frozenset(
     {"http://adlnet.gov/expapi/activities/course", "https://w3id.org/xapi/cmi5/activitytype/course"}
 )
@@ -83,6 +88,12 @@ class CompetenceRow:
     learner_name: str | None
     course_id: str
     achieved_at: dt.datetime | None
+    basis: str = "completed"  # "passed" or "completed" (a course without tests): what earned it
+
+
+# The rule of the competence report, stated in its header (docs/certificates.md, "Reports").
+COMPETENCE_RULE_NB = "Kompetanse = bestått kurs der kurset har prøver, ellers fullført kurs"
+COMPETENCE_RULE_EN = "Competence = a passed course where the course has tests, otherwise a completed course"
 
 
 def actor_key(actor: Any) -> str | None:
@@ -153,6 +164,14 @@ class _Acc:
     # result does not depend on the order the LRS returned statements in.
     learner_name_key: tuple[dt.datetime, str] | None = None
     course_name_key: tuple[dt.datetime, str] | None = None
+    # cmi5: when the course was first satisfied, and whether an AU of it was passed (resolved after the loop).
+    satisfied_at: dt.datetime | None = None
+    au_passed: bool = False
+
+
+def _is_cmi5_defined(statement: Mapping[str, Any]) -> bool:
+    categories = (((statement.get("context") or {}).get("contextActivities")) or {}).get("category") or []
+    return any(isinstance(c, Mapping) and c.get("id") == CMI5_CATEGORY for c in (categories if isinstance(categories, list) else [categories]))
 
 
 def completion_report(statements: Iterable[Mapping[str, Any]], params: ReportParameters | None = None) -> list[CompletionRow]:
@@ -186,9 +205,15 @@ def completion_report(statements: Iterable[Mapping[str, Any]], params: ReportPar
             row.course_name = course_name
         if moment and (row.started_at is None or moment < row.started_at):
             row.started_at = moment
-        if not on_course:
-            continue
         verb = (statement.get("verb") or {}).get("id")
+        if not on_course:
+            if verb == PASSED and _is_cmi5_defined(statement):
+                row.au_passed = True  # an AU of a cmi5 course was passed (the AU is not the course)
+            continue
+        if verb == SATISFIED:
+            if row.satisfied_at is None or (moment or _EPOCH) < row.satisfied_at:
+                row.satisfied_at = moment or _EPOCH
+            continue
         status = {COMPLETED: "completed", PASSED: "passed", FAILED: "failed"}.get(str(verb))
         if status is None:
             continue
@@ -199,6 +224,13 @@ def completion_report(statements: Iterable[Mapping[str, Any]], params: ReportPar
         scaled = (((statement.get("result") or {}).get("score")) or {}).get("scaled")
         if isinstance(scaled, (int, float)) and not isinstance(scaled, bool):
             row.score = float(scaled) if row.score is None else max(row.score, float(scaled))
+    for a in acc.values():
+        if a.satisfied_at is not None:  # every statement is seen now: whether an AU passed no longer depends on order
+            status = "passed" if a.au_passed else "completed"
+            if _RANK[status] > _RANK[a.status]:
+                a.status = status
+            if a.completed_at is None or a.satisfied_at < a.completed_at:
+                a.completed_at = a.satisfied_at
     rows = [
         CompletionRow(learner, a.learner_name, course, a.course_name, a.status, a.started_at, a.completed_at, a.score, a.statements)
         for (learner, course), a in acc.items()
@@ -207,19 +239,25 @@ def completion_report(statements: Iterable[Mapping[str, Any]], params: ReportPar
     return rows
 
 
-def competence_report(rows: Iterable[CompletionRow], course_competences: Mapping[str, Iterable[str]]) -> list[CompetenceRow]:
-    """Skills inventory: each competence a learner holds through a completed/passed course carrying it.
+def competence_report(
+    rows: Iterable[CompletionRow], course_competences: Mapping[str, Iterable[str]], tested: Iterable[str] = ()
+) -> list[CompetenceRow]:
+    """Skills inventory: each competence a learner holds through a course carrying it.
 
-    One row per (competence, learner), with the earliest completion and the course it came from.
+    The rule (:data:`COMPETENCE_RULE_EN`): a course in ``tested`` (it has tests: quiz points and a
+    passing score) gives its competences only when *passed*; completing it, even with 0 % on every
+    quiz, gives none. A course without tests gives them when completed. One row per (competence,
+    learner), with the earliest such course and when it was achieved.
     """
+    needs_pass = frozenset(tested)
     best: dict[tuple[str, str], CompetenceRow] = {}
     for row in rows:
-        if row.status not in ("completed", "passed"):
+        if row.status not in (("passed",) if row.course_id in needs_pass else ("completed", "passed")):
             continue
         for tag in course_competences.get(row.course_id, ()):
             current = best.get((tag, row.learner))
             if current is None or (row.completed_at and (current.achieved_at is None or row.completed_at < current.achieved_at)):
-                best[(tag, row.learner)] = CompetenceRow(tag, row.learner, row.learner_name, row.course_id, row.completed_at)
+                best[(tag, row.learner)] = CompetenceRow(tag, row.learner, row.learner_name, row.course_id, row.completed_at, row.status)
     return sorted(best.values(), key=lambda r: (r.competence, r.learner))
 
 

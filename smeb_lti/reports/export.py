@@ -49,6 +49,8 @@ COMPETENCE_COLUMNS: tuple[Column, ...] = (
     Column("Navn", "text", lambda r: r.learner_name or ""),
     Column("Kurs-ID", "text", lambda r: r.course_id),
     Column("Oppnådd (UTC)", "datetime", lambda r: r.achieved_at),
+    # The header states the rule (COMPETENCE_RULE_NB); each row says which side of it earned the competence.
+    Column("Grunnlag (bestått der kurset har prøver, ellers fullført)", "text", lambda r: STATUS_NB[r.basis]),
 )
 
 
@@ -90,8 +92,9 @@ def to_csv(rows: Sequence[CompletionRow] | Sequence[CompetenceRow], columns: Seq
     return out.getvalue()
 
 
-def to_xlsx(rows: Sequence[CompletionRow] | Sequence[CompetenceRow], sheet: str = "Rapport", columns: Sequence[Column] | None = None) -> bytes:
-    """The report as an .xlsx workbook (bytes)."""
+def to_xlsx(rows: Sequence[CompletionRow] | Sequence[CompetenceRow], sheet: str = "Rapport", columns: Sequence[Column] | None = None,
+            *, page_header: str | None = None) -> bytes:
+    """The report as an .xlsx workbook (bytes); ``page_header`` goes into the printed page header."""
     import xlsxwriter
 
     columns = tuple(columns or columns_for(rows))
@@ -125,6 +128,8 @@ def to_xlsx(rows: Sequence[CompletionRow] | Sequence[CompetenceRow], sheet: str 
                     widths[x] = min(max(widths[x], len(text) + 2), 60)
         for x, width in enumerate(widths):
             ws.set_column(x, x, width)
+        if page_header:
+            ws.set_header("&L" + page_header.replace("&", "&&"))
         ws.freeze_panes(1, 0)
         ws.autofilter(0, 0, max(len(rows), 1), len(columns) - 1)
     finally:

@@ -34,6 +34,7 @@ from content.markdown import render_markdown
 from smeb_lti.db import session_scope
 from smeb_lti.lti.context import LaunchContext
 from smeb_lti.player_host import actor_key
+from smeb_lti.routing import queue_statement, scope_of_company
 from smeb_lti.surveys import store as survey_store
 from smeb_lti.surveys.web import (
     OSLO,
@@ -50,9 +51,9 @@ from smeb_lti.surveys.web import (
 from smeb_lti.workshops import store
 from smeb_lti.workshops.runsheet import course_blocks, now_and_next, run_sheet
 from xapi import builders as xb
-from xapi.actors import pseudonymous_actor
+from xapi.actors import customer_key, pseudonymous_actor
+from xapi.customers import CustomerScope
 from xapi.destinations import load_destinations
-from xapi.outbox import enqueue
 
 bp = Blueprint("workshops", __name__, static_folder="static", static_url_path="/app/static/workshops")
 
@@ -140,7 +141,13 @@ def _facilitator_only(company: store.SeriesCompany | None) -> None:
 
 
 def _lrs(session: Session) -> list[Any]:
+    """Whether any LRS is configured at all (each statement is then routed to its customer's LRSs)."""
     return [d for d in load_destinations(session.connection()).values() if d.kind == "lrs"]
+
+
+def _scope(session: Session, participant: store.Participant, company: store.SeriesCompany) -> CustomerScope:
+    """The customer of a participant's statements: their own company's platform, deployment and LMS context."""
+    return scope_of_company(session, participant.issuer, company.deployment_id, company.context_id, company.registration_id)
 
 
 def mark_workshop_done(session: Session, participant: store.Participant, company: store.SeriesCompany, course: Mapping[str, Any],
@@ -398,13 +405,13 @@ def record_attendance(session: Session, series: store.Series, ws: store.Workshop
         session.add(store.Attendance(session_id=ws.id, participant_id=pid, recorded_at=now))
         added += 1
         if lrs:
-            actor = pseudonymous_actor(participant.issuer, participant.subject, key=actor_key())
+            scope = _scope(session, participant, company)
+            actor = pseudonymous_actor(participant.issuer, participant.subject, key=customer_key(actor_key(), scope))
             statement = xb.workshop_attended(
                 actor, _activity(course, block, "title"),
                 xb.StatementContext(registration=attempt, course_id=str(course["id"]), language=locale),
                 statement_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"smeb-workshop/{ws.id}/{pid}")), timestamp=xb.utc_timestamp(now))
-            for destination in lrs:
-                enqueue(session, statement, [destination])
+            queue_statement(session, statement, scope)
     session.flush()
     return added
 
@@ -434,14 +441,15 @@ def handed_in(launch_id: str, series_id: int, session_id: int) -> Response:
                     from smeb_lti.player_host import progress_for
 
                     progress = progress_for(session, company.registration_id, participant.subject, participant.course_key)
+                    scope = _scope(session, participant, company)
                     statement = xb.assignment_submitted(
-                        pseudonymous_actor(participant.issuer, participant.subject, key=actor_key()), _activity(course, plan, "prompt"),
+                        pseudonymous_actor(participant.issuer, participant.subject, key=customer_key(actor_key(), scope)),
+                        _activity(course, plan, "prompt"),
                         xb.StatementContext(registration=progress.attempt if progress else None, course_id=str(course["id"]),
                                             language=context.locale),
                         statement_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"smeb-assignment/{ws.id}/{participant.id}")),
                         timestamp=xb.utc_timestamp(now))
-                    for destination in lrs:
-                        enqueue(session, statement, [destination])
+                    queue_statement(session, statement, scope)
     except IntegrityError:
         pass  # the same hand-in twice at once: the first one counts
     return redirect(f"/app/{launch_id}/workshops/{series_id}?saved=handed-in#assignment", code=303)  # type: ignore[return-value]

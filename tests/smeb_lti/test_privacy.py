@@ -262,7 +262,9 @@ def test_the_export_holds_everything_of_the_learner_and_nothing_of_anyone_else(a
     assert len(lrs["statements"]) == len(seeded["A"]["statements"]) + 1 and extra == ["http://adlnet.gov/expapi/verbs/launched"]  # cmi5
     assert len(lrs["documents"]) == 4 and len(lrs["cmi5_sessions"]) == 1  # bookmark, prefs, cmi5 LaunchData and preferences
     queued = stores["outbox"]["queued_and_sent"]
-    assert {r["item_id"] for r in queued if r["kind"] == "lrs"} == {s["id"] for s in seeded["A"]["statements"]}
+    # The player's statements, and the cmi5 "launched" the embedded LRS forwards like every other statement.
+    forwarded_cmi5 = {s["id"] for s in lrs["statements"] if s["verb"]["id"] == "http://adlnet.gov/expapi/verbs/launched"}
+    assert {r["item_id"] for r in queued if r["kind"] == "lrs"} == {s["id"] for s in seeded["A"]["statements"]} | forwarded_cmi5
     assert {r["payload"]["score"]["userId"] for r in queued if r["kind"] == "ags"} == {A["sub"]}
 
 

@@ -69,10 +69,33 @@ def test_issuing_writes_the_certificate_and_queues_earned_in_one_transaction(wit
     assert [(r["destination"], r["item_id"]) for r in rows] == [("bht-lrs", issued.earned_statement_id)]
     statement = json.loads(rows[0]["payload"])
     assert statement["verb"]["id"] == "http://id.tincanapi.com/verb/earned"
-    assert statement["object"]["id"] == f"{BASE}/verify/{issued.id}"
-    assert statement["result"]["extensions"]["https://smeb.no/xapi/extensions/certificate-number"] == issued.id
+    # By default the number (which the PDF, QR and `smeb cert list` tie to the name) stays out of the LRS.
+    assert statement["object"]["id"] == f"{issued.claims.course_id}/certificate"
+    assert issued.id not in rows[0]["payload"]
     with factory() as session:
         assert get_certificate(session, TENANT, issued.id).claims == issued.claims
+
+
+def test_the_operator_may_put_the_certificate_number_in_the_statement(with_destination) -> None:
+    factory = with_destination
+    with session_scope(factory) as session:
+        issued = issue_certificate(session, request(), base_url=BASE, number_in_statement=True)
+    statement = json.loads(outbox_rows(factory)[0]["payload"])
+    assert statement["object"]["id"] == f"{BASE}/verify/{issued.id}"
+    assert statement["result"]["extensions"]["https://smeb.no/xapi/extensions/certificate-number"] == issued.id
+
+
+@pytest.mark.parametrize(("value", "expected"), [(None, False), ("", False), ("false", False), ("TRUE", True), ("1", True), (True, True)])
+def test_the_certificate_number_setting_is_a_yes_no_word(value: object, expected: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    from smeb_lti.certificates.errors import InvalidCertificateInput
+    from smeb_lti.certificates.issue import NUMBER_SETTING, number_in_statements
+
+    monkeypatch.delenv(NUMBER_SETTING, raising=False)
+    assert number_in_statements(value) is expected
+    monkeypatch.setenv(NUMBER_SETTING, "yes")
+    assert number_in_statements() is True
+    with pytest.raises(InvalidCertificateInput, match="SMEB_CERT_NUMBER_IN_STATEMENTS='maybe': expected true or false"):
+        number_in_statements("maybe")
 
 
 def test_a_failed_issue_leaves_neither_certificate_nor_statement(with_destination) -> None:

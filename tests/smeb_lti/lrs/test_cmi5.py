@@ -17,9 +17,10 @@ PUBLISHER_AU = "https://smeb.no/cmi5/fra-stille-feil/au/1"
 class Au:
     """Plays the AU side of a launch through the Flask test client."""
 
-    def __init__(self, lrs, **options):  # type: ignore[no-untyped-def]
+    def __init__(self, lrs, publisher: str = PUBLISHER_AU, actor: dict | None = None, **options):  # type: ignore[no-untyped-def]
         self.lrs = lrs
-        self.launch = cmi5.create_launch_for_app(lrs.app, "acme", ACTOR, PUBLISHER_AU, "http://localhost/packages/p0/index.html", "http://localhost", **options)
+        self.launch = cmi5.create_launch_for_app(lrs.app, "acme", actor or ACTOR, publisher, "http://localhost/packages/p0/index.html",
+                                                 "http://localhost", **options)
         query = parse_qs(urlsplit(self.launch.url).query)
         self.query = {k: v[0] for k, v in query.items()}
         self.auth: str | None = None
@@ -78,7 +79,9 @@ def test_launch_data_and_learner_preferences_are_written_before_launch(lrs):
     assert data["launchParameters"] == "level=2"
     assert data["returnURL"] == "https://lms.example/back"
     assert data["contextTemplate"]["extensions"][cmi5.EXT_SESSION] == au.launch.session_id
-    assert data["contextTemplate"]["contextActivities"]["grouping"] == [{"id": PUBLISHER_AU, "objectType": "Activity"}]
+    grouping = data["contextTemplate"]["contextActivities"]["grouping"]
+    assert grouping[0] == {"id": PUBLISHER_AU, "objectType": "Activity"}  # 9.6.2.3
+    assert grouping[1]["definition"]["type"] == cmi5.TYPE_COURSE and grouping[1]["id"] != PUBLISHER_AU  # the course, generated id (9.4)
     prefs = lrs.request("GET", "/agents/profile", params={"agent": au.query["actor"], "profileId": "cmi5LearnerPreferences"}, auth=au.auth)
     assert prefs.get_json()["languagePreference"].startswith("nb")
 

@@ -106,3 +106,52 @@ def test_the_competence_report_lists_competences_held_through_completed_courses(
 )
 def test_learners_are_keyed_by_their_inverse_functional_identifier(agent, key) -> None:
     assert actor_key(agent) == key
+
+
+def test_competence_means_passed_where_the_course_has_tests(rows) -> None:
+    """Issue 18 item 6: completing a course with tests (0 % on every quiz) gives none of its competences."""
+    tags = {C0: ["Kvalitetssikring"], C1: ["Kollegastøtte"]}
+    inventory = competence_report(rows.values(), tags, tested={C0})
+    held = {(r.competence, r.learner.rsplit("-", 1)[-1], r.basis) for r in inventory}
+    # C0 has tests: learner 0 passed it, learner 1 only completed it (no competence); C1 has none: completed is enough.
+    assert held == {("Kvalitetssikring", "0", "passed"), ("Kollegastøtte", "1", "completed")}
+
+
+def test_a_completed_course_with_zero_on_every_quiz_gives_no_competence() -> None:
+    from xapi import builders
+
+    from tests.smeb_lti.reports.conftest import actor, ts
+
+    course = builders.Activity(C0, name={"nb": "Kurs"})
+    statements = [
+        builders.completed(actor(9), "course", course, timestamp=ts(1)),
+        builders.failed(actor(9), "course", course, builders.Score(scaled=0.0), timestamp=ts(2)),
+    ]
+    report = completion_report(statements)
+    assert [r.status for r in report] == ["completed"]
+    assert competence_report(report, {C0: ["Kvalitetssikring"]}, tested={C0}) == []
+    assert [r.competence for r in competence_report(report, {C0: ["Kvalitetssikring"]})] == ["Kvalitetssikring"]  # no tests: completed
+
+
+def test_the_competence_report_states_its_rule_in_its_header() -> None:
+    from smeb_lti.reports import export
+    from smeb_lti.reports.aggregate import COMPETENCE_RULE_NB
+
+    header = export.to_csv([], export.COMPETENCE_COLUMNS).splitlines()[0]
+    assert "bestått der kurset har prøver, ellers fullført" in header
+    assert "bestått kurs der kurset har prøver" in COMPETENCE_RULE_NB
+
+
+def test_the_competence_workbook_prints_the_rule_in_its_page_header() -> None:
+    import io
+
+    import openpyxl
+
+    from smeb_lti.reports import export
+    from smeb_lti.reports.aggregate import COMPETENCE_RULE_NB, CompetenceRow
+
+    row = CompetenceRow("HMS", "account:x|1", None, "https://smeb.no/courses/x", START, "passed")
+    book = openpyxl.load_workbook(io.BytesIO(export.to_xlsx([row], "Kompetanse", export.COMPETENCE_COLUMNS, page_header=COMPETENCE_RULE_NB)))
+    sheet = book["Kompetanse"]
+    assert sheet.oddHeader.left.text == COMPETENCE_RULE_NB
+    assert sheet.cell(2, 6).value == "Bestått"

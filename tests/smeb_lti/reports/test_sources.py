@@ -117,22 +117,27 @@ def test_the_cli_writes_completion_and_competence_reports_from_ralph(ralph: Ralp
     from xapi import builders
 
     fixture_course = builders.Activity("https://smeb.no/courses/test-all-blocks", name={"nb": "Testkurs"})
-    extra = builders.completed(actor(7, "Ola Nordmann"), "course", fixture_course, timestamp="2026-11-03T10:00:00.000Z")
-    post(ralph.endpoint, (ralph.username, ralph.password), [*course_statements(), extra])
+    extra = [
+        builders.completed(actor(7, "Ola Nordmann"), "course", fixture_course, timestamp="2026-11-03T10:00:00.000Z"),
+        builders.passed(actor(7, "Ola Nordmann"), "course", fixture_course, builders.Score(scaled=0.8), timestamp="2026-11-03T10:00:00.000Z"),
+        # Kari completed it with 0 % on its quizzes: the course has tests, so no competence (issue 18 item 6)
+        builders.completed(actor(8, "Kari Nordmann"), "course", fixture_course, timestamp="2026-11-03T11:00:00.000Z"),
+    ]
+    post(ralph.endpoint, (ralph.username, ralph.password), [*course_statements(), *extra])
     env = {"SMEB_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
     base = ["--lrs", ralph.endpoint, "--user", ralph.username, "--password", ralph.password, "--no-server-filters"]
     out = tmp_path / "c.xlsx"
     result = CliRunner().invoke(main, ["report", "completion", *base, "--format", "xlsx", "--out", str(out)], env=env)
     assert result.exit_code == 0, result.output
-    assert openpyxl.load_workbook(out)["Fullføring"].max_row == 9
+    assert openpyxl.load_workbook(out)["Fullføring"].max_row == 10
     csv_out = CliRunner().invoke(main, ["report", "completion", *base, "--format", "csv", "--course", list(COURSES)[1]], env=env)
     assert csv_out.exit_code == 0 and len(csv_out.output.strip().splitlines()) == 2
-    # The fixture course carries one competence tag; only Ola completed it.
+    # The fixture course carries one competence tag and has tests; only Ola passed it.
     comp = CliRunner().invoke(main, ["report", "competence", *base, "--courses-dir", str(FIXTURES / "courses" / "valid" / "all-blocks"), "--format", "csv"], env=env)
     assert comp.exit_code == 0, comp.output
     assert comp.output.splitlines() == [
-        "Kompetanse;Deltaker-ID;Navn;Kurs-ID;Oppnådd (UTC)",
-        "Psykologisk trygghet;account:https://canvas.example.org|learner-7;Ola Nordmann;https://smeb.no/courses/test-all-blocks;2026-11-03 10:00:00",
+        "Kompetanse;Deltaker-ID;Navn;Kurs-ID;Oppnådd (UTC);Grunnlag (bestått der kurset har prøver, ellers fullført)",
+        "Psykologisk trygghet;account:https://canvas.example.org|learner-7;Ola Nordmann;https://smeb.no/courses/test-all-blocks;2026-11-03 10:00:00;Bestått",
     ]
 
 
@@ -164,3 +169,25 @@ def test_the_cli_reports_from_the_embedded_lrs_tables_of_one_tenant(lrs_server, 
     assert len(lines) == 8 and lines[0].startswith("Deltaker-ID;Navn;Kurs-ID")
     unknown = CliRunner().invoke(main, ["report", "completion", "--tenant", "nobody"], env=env)
     assert unknown.exit_code == 2 and "no LRS tenant 'nobody'" in unknown.output
+
+
+def test_the_competence_report_takes_the_folder_of_courses_and_states_its_rule(lrs_server, tmp_path: Path) -> None:  # noqa: F811
+    """Issue 18 item 8: ``--courses-dir content/courses`` (the parent folder) works; item 6: passed where there are tests."""
+    from content import shipped_courses_dir
+
+    post(lrs_server.endpoint, {"Authorization": lrs_server.auth_header}, course_statements())
+    env = {"SMEB_DATABASE_URL": lrs_server.app.config["SMEB_DATABASE_URL"]}
+    result = CliRunner().invoke(main, ["report", "competence", "--tenant", lrs_server.tenant, "--courses-dir", str(shipped_courses_dir())], env=env)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("Kompetanse = bestått kurs der kurset har prøver, ellers fullført kurs")
+    from content import load_course
+
+    tags = {tag.title.nb for tag in load_course(shipped_courses_dir() / "fra-stille-feil-til-smart-kvalitet").competence_tags}
+    held = {(line.split("  account:")[0].strip(), line.split("learner-")[1].split()[0]) for line in lines[3:]}
+    # learner 0 passed course 0 (it has tests); learner 1 only completed courses 0 and 1: no competence
+    assert held == {(tag, "0") for tag in tags}
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    bad = CliRunner().invoke(main, ["report", "competence", "--tenant", lrs_server.tenant, "--courses-dir", str(empty)], env=env)
+    assert bad.exit_code == 2 and "holds no course" in bad.output and "Traceback" not in bad.output

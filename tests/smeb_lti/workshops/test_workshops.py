@@ -10,13 +10,13 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from smeb_lti.db import session_scope
 from smeb_lti.player_host import Progress
 from smeb_lti.surveys.store import SurveyAnswer
 from smeb_lti.workshops import store
 from smeb_lti.workshops.runsheet import now_and_next, run_sheet
-from tests.smeb_lti.surveys.conftest import ISSUER, csrf_of, launch, token_for
+from tests.smeb_lti.surveys.conftest import csrf_of, launch, token_for
 from xapi import outbox
-from xapi.actors import pseudonymous_actor
 from xapi.destinations import Destination, save_destination
 from xapi.validation import validate_statement
 
@@ -140,10 +140,12 @@ def test_attendance_sends_attended_statements_and_marks_the_block_done_in_the_le
     for statement in statements:
         validate_statement(statement)
         assert statement["object"]["id"] == "https://smeb.no/courses/test-all-blocks/samling-1"
-    with app.test_request_context():
-        from smeb_lti.player_host import actor_key
+    with app.test_request_context(), session_scope(app.extensions["smeb.sessions"]) as session:
+        from smeb_lti.lti.launches import get_launch
+        from smeb_lti.player_host import actor_for
 
-        expected = pseudonymous_actor(ISSUER, "a-0", key=actor_key())
+        # The same per-customer pseudonym as the learner's own launch (player, journal, forum) in their company.
+        expected = actor_for(get_launch(session, setup["learners"]["a"][0]))
     assert expected in [s["actor"] for s in statements]
     with app.extensions["smeb.sessions"]() as session:
         rows = {p.subject: p for p in session.scalars(select(Progress))}
