@@ -815,9 +815,9 @@ def _new_progress(launched: Launched, now: datetime) -> Progress:
     )
 
 
-def apply_event(session: Session, launched: Launched, event: Event, now: datetime) -> dict[str, Any]:
-    """Apply one checked event: progress row, xAPI statements and AGS score, all in ``session``'s transaction."""
-    context, index = launched.context, launched.index
+def _locked_progress(session: Session, launched: Launched) -> Progress | None:
+    """The learner's progress row, locked for this transaction (None when there is none yet)."""
+    context = launched.context
     if session.get_bind().dialect.name == "sqlite":
         # SQLite has no SELECT ... FOR UPDATE: a first (no-op) write takes the database's write lock before
         # we read, so two events of one learner arriving at once are applied one after the other.
@@ -828,7 +828,13 @@ def apply_event(session: Session, launched: Launched, event: Event, now: datetim
             .values(id=Progress.id)
             .execution_options(synchronize_session=False)
         )
-    row = progress_for(session, context.registration_id, context.subject, launched.course_key, lock=True)
+    return progress_for(session, context.registration_id, context.subject, launched.course_key, lock=True)
+
+
+def apply_event(session: Session, launched: Launched, event: Event, now: datetime) -> dict[str, Any]:
+    """Apply one checked event: progress row, xAPI statements and AGS score, all in ``session``'s transaction."""
+    context, index = launched.context, launched.index
+    row = _locked_progress(session, launched)
     if row is None:
         row = _new_progress(launched, now)
         session.add(row)
@@ -955,16 +961,7 @@ def sync_grade(launched: Launched, now: datetime | None = None) -> bool:
         if ags.current_grade_key(session, context.registration_id, context.subject, lineitem) == ags.grade_key(current):
             return False
     with session_scope(_sessions()) as session:
-        if session.get_bind().dialect.name == "sqlite":
-            # Same write-lock-first as apply_event: no SELECT ... FOR UPDATE on SQLite.
-            session.execute(
-                update(Progress)
-                .where(Progress.registration_id == context.registration_id, Progress.subject == context.subject,
-                       Progress.course_key == launched.course_key)
-                .values(id=Progress.id)
-                .execution_options(synchronize_session=False)
-            )
-        row = progress_for(session, context.registration_id, context.subject, launched.course_key, lock=True)
+        row = _locked_progress(session, launched)
         if row is None:
             return False
         judged = quiz_points(launched.index, json.loads(row.answers))[1]
