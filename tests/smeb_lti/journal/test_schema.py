@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-import os
+import random
 
 import pytest
 
@@ -12,7 +12,10 @@ from smeb_lti.journal.schema import b64url_bytes, looks_like_text, parse_keyring
 
 
 def test_random_bytes_never_look_like_text_and_text_in_any_script_does() -> None:
-    assert not any(looks_like_text(os.urandom(n)) for n in (17, 64, 300) for _ in range(2000))
+    # Seeded: at 17 bytes about 1 random string in a million is valid printable UTF-8 (the real client pads
+    # entries to 256-byte steps, so its ciphertext is never that short); os.urandom made this test flaky.
+    rng = random.Random(20261207)
+    assert not any(looks_like_text(rng.randbytes(n)) for n in (17, 64, 300) for _ in range(2000))
     for text in ("Når lot du sist en feil passere?", "MARKØR-7f3a9 hemmelig\nlinje to", "Привет, мир", "{\"title\": \"x\"}" + " " * 200):
         assert looks_like_text(text.encode("utf-8"))
 
