@@ -34,6 +34,7 @@ from smeb_lti.certificates.errors import CertificateNotFound, InvalidCertificate
 from smeb_lti.certificates.model import Tenant, certificates, utc, utcnow
 from smeb_lti.certificates.openbadges import build_credential, sign_credential
 from smeb_lti.certificates.signing import active_key
+from smeb_lti.certificates.status import allocate_index
 from xapi.customers import CustomerScope
 
 ISSUER_NAME = "SMEB AS"
@@ -191,7 +192,9 @@ def issue_certificate(
     )
     token = signed.sign(claims, key)
     url = signed.verification_url(base_url, token, cert_id)
-    credential_jwt = sign_credential(build_credential(claims, base_url=base_url, valid_from=moment), key)
+    # The certificate's bit in the revocation status list: what `smeb cert revoke` flips for every copy of the badge.
+    status_index = allocate_index(session)
+    credential_jwt = sign_credential(build_credential(claims, base_url=base_url, valid_from=moment, status_index=status_index), key)
     with_number = number_in_statements(number_in_statement)
     statement = builders.certificate_earned(
         request.actor,
@@ -221,6 +224,7 @@ def issue_certificate(
             credential_jwt=credential_jwt,
             earned_statement_id=statement["id"],
             created_at=moment,
+            status_list_index=status_index,
         )
     )
     queue_statement(session, statement, request.destinations, moment, request.customer or customer_of(session, request.tenant))

@@ -53,6 +53,9 @@ certificates = sa.Table(
     sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("revocation_reason", sa.String(500), nullable=True),
     sa.Column("revoked_statement_id", sa.String(36), nullable=True),
+    # Position in the Bitstring Status List (cert_0002); NULL for certificates issued before it.
+    sa.Column("status_list_index", sa.Integer(), nullable=True),
+    sa.Index("ux_cert_certificates_status_list_index", "status_list_index", unique=True),
     sa.Index("ix_cert_certificates_tenant", "platform_issuer", "deployment_id", "context_id", "issued_on"),
     sa.Index("ix_cert_certificates_learner", "platform_issuer", "learner_subject"),
 )

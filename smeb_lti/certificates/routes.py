@@ -5,6 +5,10 @@
                                   asks ``status.json``. Strict CSP: only our own script and style.
 * ``GET /verify/<id>/status.json`` live status: valid / revoked / unknown (no personal data).
 * ``GET /certificates/keys.json`` the issuer's public keys (JWKS, active and retired).
+* ``GET /certificates/issuer``     the issuer Profile (OB 3.0, JSON-LD) at every credential's
+                                  ``issuer.id``: names SMEB AS and lists every verification key.
+* ``GET /certificates/status/<n>`` revocation status list ``n`` (Bitstring Status List, a signed
+                                  VC-JWT), cacheable for ``SMEB_CERT_STATUS_MAX_AGE`` ≤ 60 s.
 * ``GET /certificates/verify.js`` and ``verify.css`` the page's assets.
 * ``GET /certificates/<launch_id>/<id>.pdf`` the PDF, for the learner it was issued to (the
   LTI launch proves who is asking).
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 from importlib import resources
 
 from flask import Blueprint, Flask, Response, current_app, request
@@ -21,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from smeb_lti.certificates.errors import CertificateError, CertificateNotFound
 from smeb_lti.certificates.issue import owned_by, public_status
-from smeb_lti.certificates.signing import jwks, public_keys
+from smeb_lti.certificates.signing import SigningKey, jwks, public_keys
 
 bp = Blueprint("certificates", __name__)
 
@@ -48,7 +53,36 @@ def _asset(name: str) -> str:
 
 
 def _public_base() -> str:
-    return str(current_app.config.get("SMEB_PUBLIC_URL") or request.url_root).rstrip("/")
+    return str(current_app.config.get("SMEB_PUBLIC_URL") or os.environ.get("SMEB_PUBLIC_URL") or request.url_root).rstrip("/")
+
+
+def _for_verifiers(response: Response) -> Response:
+    # Wallets and verifiers in browsers fetch these cross-origin; they are public and carry no cookies.
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _signer(session: Session) -> SigningKey:
+    """The active key, decrypted once per process (scrypt on every status request would be a cheap DoS)."""
+    import sqlalchemy as sa
+
+    from smeb_lti.certificates.model import signing_keys
+    from smeb_lti.certificates.signing import (
+        ENV_ENCRYPTION_KEY,
+        active_key,
+        encryption_key_from_env,
+    )
+
+    kid = session.execute(
+        sa.select(signing_keys.c.kid).where(signing_keys.c.retired_at.is_(None)).order_by(signing_keys.c.created_at.desc()).limit(1)
+    ).scalar()
+    if kid is None:
+        raise CertificateNotFound("the issuer has no active signing key, so no status list is published")
+    cache: dict[str, SigningKey] = current_app.extensions.setdefault("smeb.cert_signers", {})
+    if kid not in cache:
+        secret = current_app.config.get(ENV_ENCRYPTION_KEY) or os.environ.get(ENV_ENCRYPTION_KEY, "")
+        cache[kid] = active_key(session, encryption_key_from_env({ENV_ENCRYPTION_KEY: secret}), create=False)
+    return cache[kid]
 
 
 PAGE = """<!doctype html>
@@ -120,6 +154,33 @@ def keys_json() -> Response:
     return _secure(Response(json.dumps(keys, indent=1), mimetype="application/json"), "public, max-age=300")
 
 
+@bp.get("/certificates/issuer")
+def issuer() -> Response:
+    from smeb_lti.certificates.issue import ISSUER_NAME
+    from smeb_lti.certificates.openbadges import issuer_profile
+
+    with _sessions()() as session:
+        profile = issuer_profile(_public_base(), public_keys(session), ISSUER_NAME)
+    body = json.dumps(profile, indent=1, ensure_ascii=False)
+    # Short cache: a verifier must see a key added by rotation soon after the first badge it signs.
+    return _for_verifiers(_secure(Response(body, mimetype="application/ld+json"), "public, max-age=60"))
+
+
+@bp.get("/certificates/status/<int:list_number>")
+def status_list(list_number: int) -> Response:
+    from smeb_lti.certificates.model import utcnow
+    from smeb_lti.certificates.openbadges import issuer_id, sign_status_list
+    from smeb_lti.certificates.status import MAX_AGE_SETTING, status_list_credential
+
+    max_age = int(current_app.config[MAX_AGE_SETTING])
+    base = _public_base()
+    with _sessions()() as session:
+        credential = status_list_credential(session, base, list_number, issuer_id=issuer_id(base), now=utcnow(), max_age=max_age)
+        token = sign_status_list(credential, _signer(session))
+    response = Response(token, mimetype="application/vc+jwt")
+    return _for_verifiers(_secure(response, f"public, max-age={max_age}"))
+
+
 @bp.get("/certificates/verify.js")
 def verify_js() -> Response:
     return _secure(Response(_asset("verify.js"), mimetype="text/javascript"), "public, max-age=300")
@@ -155,5 +216,9 @@ def _certificate_error(error: CertificateError) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    from smeb_lti.certificates.status import MAX_AGE_SETTING, status_max_age
+
+    # Read and validated once at start: a bad value stops the app with the variable named.
+    app.config[MAX_AGE_SETTING] = status_max_age(app.config.get(MAX_AGE_SETTING, os.environ.get(MAX_AGE_SETTING)))
     app.register_blueprint(bp)
     app.register_error_handler(CertificateError, _certificate_error)

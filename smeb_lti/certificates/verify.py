@@ -8,7 +8,7 @@ Checks, in order, each failure its own exception (``.reason`` in brackets):
 4. the Ed25519 signature matches the claims                              [bad-signature]
 5. the verification URL in the metadata names the same id and claims,   [id-mismatch / tampered-claim]
    and the QR code on the page holds that very URL (decoded: zxing-cpp)
-6. the attached Open Badge credential verifies (VC-JWT, EdDSA, did:key)  [bad-credential / unknown-key]
+6. the attached Open Badge credential verifies (VC-JWT, EdDSA, Profile key) [bad-credential / unknown-key]
    and belongs to this certificate (id, learner, course)                 [attachment-swapped]
 7. the printed text shows the signed name, course, date and id           [tampered-claim / id-mismatch]
 8. optionally, online: the issuer has not revoked it                     [revoked]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
@@ -60,7 +61,8 @@ def make_certificate(key: SigningKey, learner: str = "Kari Nordmann", **changes:
     claims = replace(claims, **changes)  # type: ignore[arg-type]
     token = signed.sign(claims, key)
     url = signed.verification_url(BASE, token, claims.certificate_id)
-    jwt_ = sign_credential(build_credential(claims, base_url=BASE, valid_from=dt.datetime(2026, 11, 21, 9, 30, tzinfo=dt.UTC)), key)
+    valid_from = dt.datetime(2026, 11, 21, 9, 30, tzinfo=dt.UTC)
+    jwt_ = sign_credential(build_credential(claims, base_url=BASE, valid_from=valid_from, status_index=secrets.randbelow(131_072)), key)
     return Made(claims, token, url, jwt_)
 
 

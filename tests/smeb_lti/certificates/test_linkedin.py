@@ -10,7 +10,7 @@ from smeb_lti.certificates.linkedin import add_to_profile_url
 from tests.smeb_lti.certificates.conftest import TENANT
 
 
-def test_the_linkedin_url_prefills_the_certification_without_the_signed_fragment(made) -> None:
+def test_the_linkedin_url_prefills_the_certification_and_carries_the_whole_verification_url(made) -> None:
     cert = IssuedCertificate(made.claims.certificate_id, TENANT, made.claims, made.token, made.url, made.credential_jwt, None,
                              dt.datetime(2026, 11, 21, tzinfo=dt.UTC))
     url = add_to_profile_url(cert, made.url)
@@ -23,7 +23,8 @@ def test_the_linkedin_url_prefills_the_certification_without_the_signed_fragment
         "organizationName": "SMEB AS",
         "issueYear": "2026",
         "issueMonth": "11",
-        "certUrl": made.url.split("#")[0],
+        "certUrl": made.url,  # /verify/<id>#<signed claims>: the page can show whose certificate it is
         "certId": made.claims.certificate_id,
     }
-    assert "#" not in url
+    assert "#" not in url  # the claims travel inside certUrl (%23), not as a fragment of LinkedIn's link
+    assert made.url.startswith("https://kurs.smeb.example/verify/") and "#" in made.url

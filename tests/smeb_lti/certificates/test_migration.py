@@ -17,6 +17,13 @@ def test_the_cert_branch_upgrades_and_downgrades(db_url: str) -> None:
         assert TABLES <= set(inspect(engine).get_table_names())
         indexes = {ix["name"] for ix in inspect(engine).get_indexes("cert_certificates")}
         assert {"ix_cert_certificates_tenant", "ix_cert_certificates_learner"} <= indexes
+        # cert_0002: each certificate's bit in the revocation status list, never shared.
+        unique = {ix["name"]: ix["unique"] for ix in inspect(engine).get_indexes("cert_certificates")}
+        assert unique.get("ux_cert_certificates_status_list_index") in (True, 1)
+        assert "status_list_index" in {c["name"] for c in inspect(engine).get_columns("cert_certificates")}
+        command.downgrade(alembic_config(db_url), "cert_0001")
+        assert "status_list_index" not in {c["name"] for c in inspect(engine).get_columns("cert_certificates")}
+        migrate(db_url)
         command.downgrade(alembic_config(db_url), "cert@base")
         assert not TABLES & set(inspect(engine).get_table_names())
         migrate(db_url)

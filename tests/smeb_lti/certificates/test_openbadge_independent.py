@@ -1,5 +1,7 @@
-"""The Open Badge credential checked by an independent verifier: npm ``jose`` (VC-JWT, EdDSA) and
-``jsonld`` (expansion in safe mode against the VC 2.0 and OB 3.0.3 contexts stored in tests/fixtures)."""
+"""The Open Badge credential checked by an independent verifier: npm ``jose`` (VC-JWT, EdDSA, key from the
+issuer Profile) and ``jsonld`` (expansion in safe mode against the VC 2.0 and OB 3.0.3 contexts stored in
+tests/fixtures), so ``credentialStatus`` and ``credentialSchema`` use only defined terms. The end-to-end
+outsider over HTTP is :mod:`independent_verifier` (test_open_badge_verifier.py)."""
 
 from __future__ import annotations
 
@@ -11,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from smeb_lti.certificates.openbadges import OB_CONTEXT, VC_CONTEXT
-from smeb_lti.certificates.signing import PublicKeyInfo, jwks
+from smeb_lti.certificates.openbadges import OB_CONTEXT, VC_CONTEXT, issuer_profile
+from smeb_lti.certificates.signing import PublicKeyInfo
 from tests.conftest import FIXTURES, REPO
 from tests.smeb_lti.certificates.conftest import make_certificate, new_key
 
@@ -26,7 +28,7 @@ def independent_verify(jwt: str, document: dict) -> dict:
     for package in ("jose", "jsonld"):
         assert (REPO / "node_modules" / package).is_dir(), f"run `npm install` ({package} is a devDependency)"
     done = subprocess.run(
-        [node, str(SCRIPT)], input=json.dumps({"jwt": jwt, "jwks": document, "contexts": CONTEXTS}),
+        [node, str(SCRIPT)], input=json.dumps({"jwt": jwt, "profile": document, "contexts": CONTEXTS}),
         cwd=REPO, capture_output=True, text=True, timeout=120,
     )
     assert done.returncode == 0, done.stderr
@@ -35,7 +37,7 @@ def independent_verify(jwt: str, document: dict) -> dict:
 
 @pytest.fixture(scope="module")
 def published(key) -> dict:
-    return jwks([PublicKeyInfo(key.kid, key.public_key, dt.datetime.now(dt.UTC), None)])
+    return issuer_profile("https://kurs.smeb.example", [PublicKeyInfo(key.kid, key.public_key, dt.datetime.now(dt.UTC), None)])
 
 
 def test_jose_and_jsonld_accept_our_open_badge_credential(made, published) -> None:
@@ -46,6 +48,7 @@ def test_jose_and_jsonld_accept_our_open_badge_credential(made, published) -> No
         "https://purl.imsglobal.org/spec/vc/ob/vocab.html#OpenBadgeCredential",
     ]
     assert result["achievementName"] == made.claims.course_title
+    assert result["hasStatus"] and result["hasSchema"] and result["schemaTypes"] == ["1EdTechJsonSchemaValidator2019"]
 
 
 def test_jose_rejects_a_credential_whose_payload_was_edited(made, published) -> None:
@@ -62,13 +65,14 @@ def test_jose_rejects_a_credential_whose_payload_was_edited(made, published) -> 
 def test_jose_rejects_a_credential_signed_by_another_key(published) -> None:
     stranger = make_certificate(new_key())
     result = independent_verify(stranger.credential_jwt, published)
-    assert not result["ok"] and "not in the issuer's JWKS" in result["error"]
+    assert not result["ok"] and "not in the issuer's Profile" in result["error"]
 
 
 def test_jsonld_safe_mode_rejects_an_undefined_term(made, key, published) -> None:
     from smeb_lti.certificates.openbadges import build_credential, sign_credential
 
-    credential = build_credential(made.claims, base_url="https://kurs.smeb.example", valid_from=dt.datetime(2026, 11, 21, tzinfo=dt.UTC))
+    credential = build_credential(made.claims, base_url="https://kurs.smeb.example", valid_from=dt.datetime(2026, 11, 21, tzinfo=dt.UTC),
+                                  status_index=7)
     credential["credentialSubject"]["favouriteColour"] = "blue"  # not in any context: would be dropped silently
     result = independent_verify(sign_credential(credential, key), published)
     assert result == {"ok": False, "error": "Safe mode validation error."}
