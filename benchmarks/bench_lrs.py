@@ -109,6 +109,10 @@ def bulk_fill(db_url: str, size: int) -> float:
             conn.executemany("INSERT INTO lrs_statements (seq, tenant_id, statement_id, stored_us, verb_id, activity_id, actor_ifi, registration, ref_id, voiding, voided, has_attachments, full_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
             conn.executemany("INSERT INTO lrs_statement_links (seq, tenant_id, kind, value, direct) VALUES (?,?,?,?,?)", links)
             conn.commit()
+        # GET answers up to the tenant's clock (X-Experience-API-Consistent-Through): rows put in directly advance it too.
+        conn.execute("INSERT INTO lrs_clock (tenant_id, stored_us) VALUES (?, ?) ON CONFLICT (tenant_id) DO UPDATE SET stored_us = max(stored_us, excluded.stored_us)",
+                     (tenant_id, base_us + (size - 1) * 1000))
+        conn.commit()
         conn.execute("ANALYZE")
         conn.close()
     else:
@@ -132,6 +136,9 @@ def bulk_fill(db_url: str, size: int) -> float:
                             copy.write_row(row)
                 conn.commit()
             conn.execute("SELECT setval(pg_get_serial_sequence('lrs_statements', 'seq'), (SELECT max(seq) FROM lrs_statements))")
+            # GET answers up to the tenant's clock (X-Experience-API-Consistent-Through): rows put in directly advance it too.
+            conn.execute("INSERT INTO lrs_clock (tenant_id, stored_us) VALUES (%s, %s) ON CONFLICT (tenant_id) DO UPDATE SET stored_us = greatest(lrs_clock.stored_us, excluded.stored_us)",
+                         (tenant_id, base_us + (size - 1) * 1000))
             conn.commit()
             conn.autocommit = True
             conn.execute("ANALYZE lrs_statements")

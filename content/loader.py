@@ -34,6 +34,7 @@ import jsonschema
 import yaml
 
 from content.errors import CourseNotFoundError, CourseValidationError, SourceError
+from content.limits import SourceLimits, source_limits
 from content.markdown import image_tokens, is_safe_image
 from content.model import (
     COMPLETABLE_TYPES,
@@ -64,7 +65,12 @@ _DIRECTIVE_CLOSE = re.compile(r"^:::\s*$")
 _COMMENT = re.compile(r"^\s*<!--.*-->\s*$")
 
 
-class _Yaml12Loader(yaml.SafeLoader):
+# libyaml (PyYAML's C parser, in its wheels) when present: the loader reads every lesson's blocks, and the pure
+# Python parser made a 450-question course take seconds. Both give the same nodes and marks.
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Yaml12Loader(_BaseLoader):  # type: ignore[valid-type,misc]
     """SafeLoader with YAML 1.2 booleans: only true/false.
 
     YAML 1.1 reads ``no``, ``yes``, ``on`` and ``off`` as booleans, which would
@@ -90,7 +96,9 @@ def course_schema() -> dict[str, Any]:
     return json.loads(text)
 
 
+@lru_cache(maxsize=None)
 def _validator(definition: str | None) -> jsonschema.Draft202012Validator:
+    # One validator per definition: building one (and resolving its $refs) per block made large courses slow.
     schema = course_schema()
     if definition is not None:
         schema = {"$defs": schema["$defs"], "$ref": f"#/$defs/{definition}"}
@@ -154,6 +162,7 @@ def _expected(error: jsonschema.ValidationError) -> str:
 class _Collector:
     root: Path
     errors: list[SourceError]
+    limits: SourceLimits = SourceLimits()
 
     def add(self, file: str, line: int | None, path: str, rule: str, message: str) -> None:
         self.errors.append(SourceError(str(self.root / file), line, path, rule, message))
@@ -183,10 +192,22 @@ class _Collector:
 
 def _read_text(collector: _Collector, rel: str) -> str | None:
     path = collector.root / rel
+    limit = collector.limits.max_file_bytes
     try:
-        raw = path.read_bytes()
+        # Size first, and never more than the limit read: a huge (or endless, e.g. a FIFO) file must not be loaded.
+        if not path.is_file():
+            collector.add(rel, None, "", "missing-file", "file not found")
+            return None
+        with path.open("rb") as handle:
+            raw = handle.read(limit + 1)
     except FileNotFoundError:
         collector.add(rel, None, "", "missing-file", "file not found")
+        return None
+    except OSError as exc:
+        collector.add(rel, None, "", "missing-file", f"cannot read the file: {exc.strerror or exc}")
+        return None
+    if len(raw) > limit:
+        collector.add(rel, None, "", "file-size", f"the file is larger than {limit} bytes (SMEB_COURSE_MAX_FILE_BYTES); split the lesson or move media to media/")
         return None
     try:
         return raw.decode("utf-8")
@@ -196,19 +217,65 @@ def _read_text(collector: _Collector, rel: str) -> str | None:
         return None
 
 
+def _yaml_error_line(exc: yaml.YAMLError, text: str) -> int | None:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    if mark is not None:
+        return int(mark.line) + 1
+    position = getattr(exc, "position", None)  # ReaderError (control characters such as NUL) has a character offset
+    if isinstance(position, int):
+        return text[:position].count("\n") + 1
+    return None
+
+
+def _screen_yaml(collector: _Collector, rel: str, text: str, line_offset: int) -> bool:
+    """Refuse anchors/aliases and deep nesting from the event stream, before any node is built.
+
+    An alias bomb ("billion laughs") is a few lines that expand to billions of nodes for anything that walks
+    the document (schema validation, line lookup); deep nesting exhausts the parser's recursion. The event
+    stream is read in linear time and stops at the first problem.
+    """
+    depth = 0
+    for event in yaml.parse(text, Loader=_Yaml12Loader):
+        line = event.start_mark.line + 1 + line_offset
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            collector.add(rel, line, "", "yaml-alias", "YAML anchors (&name) and aliases (*name) are not allowed in course sources; write the value out in full")
+            return False
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > collector.limits.max_yaml_depth:
+                collector.add(rel, line, "", "yaml-depth", f"YAML nested deeper than {collector.limits.max_yaml_depth} levels (SMEB_COURSE_MAX_YAML_DEPTH)")
+                return False
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+    return True
+
+
 def _parse_yaml(collector: _Collector, rel: str, text: str, line_offset: int = 0) -> tuple[Any, yaml.Node | None] | None:
     try:
+        if not _screen_yaml(collector, rel, text, line_offset):
+            return None
         node = yaml.compose(text, Loader=_Yaml12Loader)
-        data = yaml.load(text, Loader=_Yaml12Loader)  # noqa: S506 - a SafeLoader subclass
+        data = _construct(node)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = mark.line + 1 + line_offset if mark else None
+        line = _yaml_error_line(exc, text)
+        line = line + line_offset if line is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
         collector.add(rel, line, "", "yaml-syntax", f"invalid YAML: {problem}")
         return None
     if node is not None and line_offset:
         _shift_marks(node, line_offset)
     return data, node
+
+
+def _construct(node: yaml.Node | None) -> Any:
+    """Python data from an already composed (and screened) node: the text is parsed once, not twice."""
+    if node is None:
+        return None
+    loader = _Yaml12Loader("")
+    try:
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
 
 
 def _shift_marks(node: yaml.Node, offset: int) -> None:
@@ -361,8 +428,11 @@ def _split_lesson(collector: _Collector, rel: str, text: str) -> tuple[Any, yaml
 
 
 def _check_media(collector: _Collector, rel: str, line: int, path: str, media: str, rule: str = "missing-media") -> None:
-    if not _inside(collector.root, media):
-        collector.add(rel, line, path, "path-escape", f"{media!r} points outside the course folder")
+    # Media are files inside the course's own media/ folder: no '..' (even one that stays in the course, such as
+    # media/../course.yaml, would ship a source file), no symlink out of media/, nothing absolute or remote.
+    inside = media.startswith("media/") and _inside(collector.root, media) and _inside(collector.root / "media", media.removeprefix("media/"))
+    if ".." in media.split("/") or not inside:
+        collector.add(rel, line, path, "path-escape", f"{media!r} points outside the course's media/ folder; media are files under media/")
     elif not (collector.root / media).is_file():
         collector.add(rel, line, path, rule, f"media file {media!r} not found in the course folder")
 
@@ -389,7 +459,8 @@ def _check_block_refs(collector: _Collector, raw: _RawBlock) -> None:
             before = len(collector.errors)
             _check_media(collector, rel, line, where, vtt, rule="missing-caption")
             if len(collector.errors) == before:
-                head = (collector.root / vtt).read_bytes()[:16].lstrip(b"\xef\xbb\xbf")
+                with (collector.root / vtt).open("rb") as handle:  # the first bytes only: media can be large
+                    head = handle.read(16).lstrip(b"\xef\xbb\xbf")
                 if not head.startswith(b"WEBVTT"):
                     collector.add(rel, line, where, "caption-format", f"{vtt!r} is not a WebVTT file (it must start with 'WEBVTT')")
         for lang, path in data.get("transcript", {}).items():
@@ -459,6 +530,11 @@ def _check_case_graph(collector: _Collector, raw: _RawBlock) -> None:
         collector.add(raw.file, raw.line, raw.path, "unreachable-completion", f"case '{raw.data['id']}' can never end: every path loops; give at least one choice no 'next'")
 
 
+def _list(value: Any) -> list[Any]:
+    """``value`` when it is a list; anything else (already reported by the schema) is walked as empty."""
+    return value if isinstance(value, list) else []
+
+
 def _find_course_dir(path: Path) -> Path:
     if path.is_file() and path.name == "course.yaml":
         return path.parent
@@ -475,7 +551,7 @@ def load_course(path: str | Path) -> Course:
         CourseValidationError: the sources are invalid; lists every error.
     """
     root = _find_course_dir(Path(path))
-    collector = _Collector(root, [])
+    collector = _Collector(root, [], source_limits())
     text = _read_text(collector, "course.yaml")
     parsed = _parse_yaml(collector, "course.yaml", text) if text is not None else None
     if parsed is None:
@@ -499,12 +575,12 @@ def load_course(path: str | Path) -> Course:
     raw_blocks: list[_RawBlock] = []
     # Completion can only be judged when every lesson could be read; otherwise it would add noise.
     all_lessons_read = True
-    for mi, mod in enumerate(data.get("modules") or []):
+    for mi, mod in enumerate(_list(data.get("modules"))):
         if not isinstance(mod, dict) or not isinstance(mod.get("id"), str):
             continue
         claim("module", mod["id"], "course.yaml", _line_of(node, ["modules", mi, "id"]), f"$.modules[{mi}].id")
         lessons: list[Lesson] = []
-        for li, ref in enumerate(mod.get("lessons") or []):
+        for li, ref in enumerate(_list(mod.get("lessons"))):
             if not isinstance(ref, str):
                 continue
             where = f"$.modules[{mi}].lessons[{li}]"
@@ -544,7 +620,7 @@ def load_course(path: str | Path) -> Course:
         if schema_ok:
             modules.append(Module(id=mod["id"], title=_text(mod["title"]), lessons=tuple(lessons), summary=_text(mod.get("summary")), kind=mod.get("kind", "digital")))  # type: ignore[arg-type]
 
-    for ti, tag in enumerate(data.get("competence_tags") or []):
+    for ti, tag in enumerate(_list(data.get("competence_tags"))):
         if isinstance(tag, dict) and isinstance(tag.get("id"), str):
             if sum(1 for t in data["competence_tags"] if isinstance(t, dict) and t.get("id") == tag["id"]) > 1:
                 collector.add("course.yaml", _line_of(node, ["competence_tags", ti]), f"$.competence_tags[{ti}].id", "duplicate-id", f"competence tag {tag['id']!r} is listed twice")

@@ -55,6 +55,17 @@ def _parser() -> MarkdownIt:
     return md
 
 
+@lru_cache(maxsize=1)
+def _inspector() -> MarkdownIt:
+    """The same Markdown dialect, but every link target is kept, so the loader sees each image an author
+    wrote, including those the renderer would drop (``/etc/passwd``, ``file:``, remote URLs) and can refuse them."""
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    md.disable(["html_block", "html_inline"])
+    md.enable(["table", "strikethrough"])
+    md.validateLink = lambda url: True  # type: ignore[method-assign]
+    return md
+
+
 def render_markdown(text: str) -> str:
     """Render Markdown to HTML that is safe to insert into the player or a forum page."""
     return _parser().render(text)
@@ -63,7 +74,7 @@ def render_markdown(text: str) -> str:
 def image_tokens(text: str) -> list[tuple[str, str, int]]:
     """Every image in ``text`` as ``(src, alt, line)`` with 1-based line numbers within ``text``."""
     found: list[tuple[str, str, int]] = []
-    for token in _parser().parse(text):
+    for token in _inspector().parse(text):
         if token.type != "inline" or not token.children:
             continue
         line = (token.map[0] + 1) if token.map else 1

@@ -17,6 +17,7 @@ from scorm_export.errors import (
     PackageError,
     PackageSizeWarning,
     PlayerNotFoundError,
+    StateBudgetError,
     UnknownFormatError,
     UnsafePathError,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "PackageSizeWarning",
     "PlayerNotFoundError",
     "SizeLimits",
+    "StateBudgetError",
     "UnknownFormatError",
     "UnsafePathError",
     "build_all",

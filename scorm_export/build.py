@@ -40,6 +40,7 @@ from scorm_export.manifests import (
     scorm2004,
     tincan,
 )
+from scorm_export.state import check_state_budget
 from scorm_export.zipwriter import Entry, check_entry_name, write_zip
 
 Format = Literal["scorm12", "scorm2004", "cmi5", "xapi"]
@@ -206,8 +207,10 @@ def build_package(
     Raises:
         UnknownFormatError, PlayerNotFoundError, UnsafePathError, EntryCollisionError, MediaNotFoundError:
             see :mod:`scorm_export.errors`; nothing is written.
+        StateBudgetError: the course's fullest learner state cannot fit the format (scorm_export/state.py).
         OSError: writing failed; no zip is left under the final name.
     """
+    check_state_budget(course, check_format(fmt))  # before anything is written
     entries = package_entries(course, fmt, player_dir)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -227,4 +230,6 @@ def build_all(
 ) -> list[Path]:
     """One package per format in ``formats`` (default: all four); returns their paths in that order."""
     checked = [check_format(fmt) for fmt in formats]  # fail before writing anything
+    for fmt in checked:
+        check_state_budget(course, fmt)
     return [build_package(course, fmt, out_dir, player_dir=player_dir, limits=limits) for fmt in checked]

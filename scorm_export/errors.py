@@ -27,5 +27,9 @@ class MediaNotFoundError(PackageError):
     """A media file the course uses is missing (it was there when the course was loaded)."""
 
 
+class StateBudgetError(PackageError):
+    """The course's fullest learner state does not fit the format's storage (e.g. SCORM 1.2 suspend_data)."""
+
+
 class PackageSizeWarning(UserWarning):
     """A package is larger than LMS upload limits usually allow; it is built anyway."""

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from content.export import course_to_json
 from content.model import Course
+from scorm_export.state import check_state_budget
 from smeb_lti.db import Base
 
 
@@ -48,7 +49,12 @@ class CatalogueConflictError(Exception):
 
 
 def install(session: Session, course: Course) -> InstallResult:
-    """Install or update ``course`` (already validated: only the loader makes a ``Course``)."""
+    """Install or update ``course`` (already validated: only the loader makes a ``Course``).
+
+    Raises :class:`scorm_export.StateBudgetError` when the learner state of the course cannot fit what the
+    tool stores per launch: the player would get stuck part-way, so the course is refused before it is served.
+    """
+    check_state_budget(course, "lti")
     digest = source_hash(course)
     clash = session.scalars(select(InstalledCourse).where(InstalledCourse.iri == course.id, InstalledCourse.slug != course.slug)).first()
     if clash is not None:

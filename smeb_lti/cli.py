@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "smeb_lti.surveys.commands",
     "smeb_lti.forum.commands",
     "smeb_lti.commands.privacy",
+    "smeb_lti.usage.commands",
 ]
 
 

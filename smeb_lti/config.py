@@ -16,6 +16,12 @@ class ConfigError(Exception):
 class Settings:
     data_dir: Path
     database_url: str
+    trusted_proxies: int = 0
+    """Reverse proxies in front of the tool whose ``X-Forwarded-For``/``-Proto``/``-Host`` are believed.
+
+    0 (the default) believes none: a client could otherwise name any address and escape the per-address login
+    limit. Behind one nginx or load balancer set 1, or every client counts as the proxy's one address.
+    """
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -26,4 +32,9 @@ class Settings:
             raise ConfigError(
                 f"SMEB_DATABASE_URL={url!r}: expected sqlite:///PATH or postgresql://USER@HOST:PORT/DB"
             )
-        return cls(data_dir=data_dir, database_url=url)
+        proxies_text = env.get("SMEB_TRUSTED_PROXIES", "0").strip()
+        if not proxies_text.isdigit() or int(proxies_text) > 5:
+            raise ConfigError(
+                f"SMEB_TRUSTED_PROXIES={proxies_text!r}: expected the number of reverse proxies in front of the tool, 0 to 5"
+            )
+        return cls(data_dir=data_dir, database_url=url, trusted_proxies=int(proxies_text))

@@ -16,12 +16,15 @@ A launch (validated by :mod:`smeb_lti.lti`) redirects here. The page is the play
   learner's progress row, turned into xAPI statements (:mod:`xapi.builders`) queued in the outbox
   in the SAME transaction, and, when the grade changed, an AGS score queued for the platform
   (:mod:`smeb_lti.ags`). A replayed event id answers 409 (the player's outbox counts that as sent).
+  A refused event is JSON ``{"error", "message", "field"}`` (400, or 413 past ``SMEB_MAX_EVENT_BYTES``): the body
+  is parsed strictly (:func:`read_event_body`: no NaN, no U+0000, at most ``SMEB_MAX_JSON_DEPTH`` levels).
 
 Quiz points are computed here from the answers, never taken from the browser.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -46,6 +49,7 @@ from flask import (
     request,
     send_file,
 )
+from markupsafe import Markup
 from sqlalchemy import (
     Boolean,
     DateTime,
@@ -63,11 +67,13 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from content import shipped_courses_dir
 from smeb_lti.db import Base, session_scope
+from smeb_lti.lti import binding
 from smeb_lti.lti.context import LaunchContext
 from smeb_lti.lti.launches import get_launch
 from xapi import builders as xb
 from xapi.actors import pseudonymous_actor
 from xapi.destinations import lrs_destinations_for
+from xapi.jsonlimits import JsonLimitError, loads_bounded
 from xapi.outbox import enqueue
 
 bp = Blueprint("play", __name__, template_folder="templates")
@@ -77,7 +83,6 @@ EVENT_TYPES = ("initialized", "state", "progressed", "answered", "outcome", "ter
 VIDEO_VERBS = ("played", "paused", "seeked", "completed")  # ADL video profile verbs the player reports
 PLAYED_SEGMENTS = re.compile(r"^(\d+(\.\d+)?\[\.\]\d+(\.\d+)?)(\[,\]\d+(\.\d+)?\[\.\]\d+(\.\d+)?)*$")
 MAX_STATE = 65536  # the encoded player state is ~4 KB (SCORM budget); anything far larger is not ours
-MAX_EVENT_BYTES = 256 * 1024
 PLAYER_FILES = re.compile(r"^[a-z0-9][a-z0-9-]*\.(js|css)$")  # scorm_export/player/*.js|css, nothing else
 
 
@@ -101,7 +106,11 @@ class CourseNotInstalled(PlayError):
 
 
 class EventInvalid(PlayError):
-    """400: a learner event is malformed or does not fit the course; the message names the field."""
+    """400: a learner event is malformed or does not fit the course; ``field`` (and the message) name the field."""
+
+    def __init__(self, message: str, field: str = "body") -> None:
+        self.field = field
+        super().__init__(message)
 
 
 class LaunchTokenInvalid(PlayError):
@@ -252,7 +261,7 @@ class Answer:
 
 
 def _fail(path: str, message: str) -> EventInvalid:
-    return EventInvalid(f"event {path}: {message}")
+    return EventInvalid(f"event {path}: {message}", field=path)
 
 
 def _strings(value: Any, path: str) -> tuple[str, ...]:
@@ -560,7 +569,10 @@ def init_app(app: Flask) -> None:
 
 def _error(error: PlayError) -> Response:
     if request.path.endswith(("/events", ".json")) or request.accept_mimetypes.best == "application/json":
-        response = jsonify({"error": type(error).__name__, "message": error.message})
+        body = {"error": type(error).__name__, "message": error.message}
+        if isinstance(error, EventInvalid):
+            body["field"] = error.field
+        response = jsonify(body)
     else:
         response = Response(render_template("player/error.html", message=error.message, lang="nb"), mimetype="text/html")
     response.status_code = error.status
@@ -581,7 +593,7 @@ def _secret() -> bytes:
 
 def launch_token(launch_id: str) -> str:
     """The token the player sends with events: only a page rendered for this launch knows it."""
-    return hmac.new(_secret(), b"smeb-play-events\x00" + launch_id.encode("ascii"), hashlib.sha256).hexdigest()
+    return hmac.new(_secret(), b"smeb-play-events\x00" + launch_id.encode("utf-8", "surrogateescape"), hashlib.sha256).hexdigest()
 
 
 def player_session_id(launch_id: str) -> str:
@@ -646,16 +658,28 @@ def player_page(launch_id: str) -> Response:
     title = launched.course["title"].get(context.locale) or launched.course["title"]["nb"]
     response = Response(
         render_template("player/host.html", base=f"/play/{launch_id}/", lang=context.locale, title=title, tool_links=tool_links,
-                        staff=context.is_instructor,
+                        staff=context.is_instructor, host_style=Markup(HOST_STYLE),
                         assets=player_assets()),
         mimetype="text/html",
     )
+    # No 'unsafe-inline': the page's one <style> is allowed by its hash, the player sets styles only through the CSSOM.
+    # frame-ancestors (the launch's LMS) is added app-wide (smeb_lti.web.headers).
     response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self' 'unsafe-inline'; "
-        "script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'"
+        f"default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self' '{HOST_STYLE_HASH}'; "
+        "script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'"
     )
     response.headers["Referrer-Policy"] = "no-referrer"  # the launch id is in the URL
+    response.headers["X-Content-Type-Options"] = "nosniff"
     return _no_store(response)
+
+
+# The staff tool bar's style, inline so the page needs no file of its own; its hash goes into the page's CSP.
+HOST_STYLE = (
+    ".smeb-staff{background:#20314a;padding:.4rem 1rem}.smeb-staff ul{list-style:none;margin:0;padding:0;display:flex;"
+    "flex-wrap:wrap;gap:.25rem 1rem}.smeb-staff a{color:#fff;display:inline-block;min-height:44px;line-height:44px}"
+    ".smeb-staff a:focus-visible{outline:3px solid #e8a317}"
+)
+HOST_STYLE_HASH = "sha256-" + base64.b64encode(hashlib.sha256(HOST_STYLE.encode("utf-8")).digest()).decode("ascii")
 
 
 # Tools linked from the player page: (link id, URL rule, who sees it, Norwegian, English). A tool is linked
@@ -679,7 +703,13 @@ def tools_for(launch_id: str, context: LaunchContext) -> list[tuple[str, str, st
             continue
         if link_id == "smeb-roster-link" and not context.nrps:
             continue  # the roster needs the platform's membership service (NRPS claim)
-        links.append((link_id, rule.replace("<launch_id>", launch_id), nb if context.locale == "nb" else en))
+        href = rule.replace("<launch_id>", launch_id)
+        if context.is_instructor:
+            # A staff launch's pages need the browser that did the launch (smeb_lti.lti.binding): a browser with the
+            # launch cookie follows the plain URL; one that sends no cookie (embedded, third-party cookies blocked)
+            # came here by a single-use ticket and gets a fresh one per link.
+            href = binding.staff_link(launch_id, href)
+        links.append((link_id, href, nb if context.locale == "nb" else en))
     return links
 
 
@@ -776,16 +806,44 @@ def media(launch_id: str, name: str) -> Response:
     abort(404)
 
 
+def read_event_body() -> Any:
+    """The JSON of one event, within the app's limits (``SMEB_MAX_EVENT_BYTES``, ``SMEB_MAX_JSON_DEPTH``).
+
+    The body size is bounded before this view runs (:func:`smeb_lti.web.limits.limit_body`, also for a chunked
+    body); here it is parsed strictly: no NaN/Infinity, no U+0000 (PostgreSQL cannot store it), no nesting past
+    the depth limit (50,000 ``[`` would exhaust the parser's recursion), no unpaired surrogates (not encodable).
+    """
+    from smeb_lti.web.limits import Limits
+
+    if request.mimetype != "application/json":
+        raise EventInvalid(f"the body must be JSON (Content-Type: application/json, got {request.mimetype or 'none'!r})")
+    limits: Limits = current_app.extensions["smeb.limits"]
+    body = request.get_data(cache=True)
+    if len(body) > limits.max_event_bytes:  # belt and braces: limit_body refused it already
+        raise EventInvalid(f"event body larger than {limits.max_event_bytes} bytes (SMEB_MAX_EVENT_BYTES)")
+    try:
+        raw = loads_bounded(body, max_depth=limits.max_json_depth)
+    except JsonLimitError as error:
+        limit = f" (SMEB_MAX_JSON_DEPTH={limits.max_json_depth})" if "nested deeper" in error.reason else ""
+        raise EventInvalid(f"event {error.path}: {error.reason}{limit}", field=error.path) from None
+    except ValueError as error:
+        # xapi.jsonlimits lets the interpreter's integer-size guard through (a number of more than 4300 digits).
+        raise EventInvalid(f"event $: not a usable JSON number ({error})", field="$") from None
+    try:
+        json.dumps(raw, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise EventInvalid("event $: contains an unpaired UTF-16 surrogate (a \\ud800-\\udfff escape alone); send valid Unicode",
+                           field="$") from None
+    return raw
+
+
 @bp.post("/play/<launch_id>/events")
 def events(launch_id: str) -> Response:
     token = request.headers.get(TOKEN_HEADER, "")
-    if not token or not hmac.compare_digest(token, launch_token(launch_id)):
+    # Compared as bytes: compare_digest refuses non-ASCII str (a TypeError, i.e. a 500, for a hostile header).
+    if not token or not hmac.compare_digest(token.encode("utf-8", "surrogateescape"), launch_token(launch_id).encode("ascii")):
         raise LaunchTokenInvalid(f"missing or wrong {TOKEN_HEADER}: events are accepted only from the player page of this launch")
-    if (request.content_length or 0) > MAX_EVENT_BYTES:
-        raise EventInvalid(f"event body larger than {MAX_EVENT_BYTES} bytes")
-    raw = request.get_json(silent=True)
-    if raw is None:
-        raise EventInvalid("the body must be JSON (Content-Type: application/json)")
+    raw = read_event_body()
     launched = _launched(launch_id)
     now = datetime.now(timezone.utc)
     event = parse_event(raw, launched.index, now)

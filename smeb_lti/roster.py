@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import Blueprint, Flask, Response, current_app, render_template, request
 
+from smeb_lti.lti import binding
 from smeb_lti.lti import claims as c
 from smeb_lti.lti.errors import Forbidden, LtiError, PlatformUnreachable
 from smeb_lti.lti.launches import get_launch
@@ -119,6 +120,8 @@ def roster(launch_id: str) -> Response:
         context = get_launch(session, launch_id)
     if not context.is_instructor:
         raise Forbidden("the roster is for instructors and administrators of this course")
+    # Names and e-mail addresses: only for the browser that did this launch, never for a leaked URL.
+    binding.require_bound_browser(launch_id)
     service_url = (context.nrps or {}).get("context_memberships_url")
     if not isinstance(service_url, str) or not service_url:
         raise Forbidden("this LMS did not offer its member list to the tool (no Names and Role Provisioning claim in the launch)")
@@ -131,10 +134,11 @@ def roster(launch_id: str) -> Response:
     with services.sessions() as session:
         progress = progress_of_context(session, context.registration_id, key) if slug else {}
     next_link = f"/roster/{launch_id}?{urlencode({'page': page.next_url})}" if page.next_url and same_service(page.next_url, service_url) else None
+    link = lambda url: binding.staff_link(launch_id, url) if url else None  # noqa: E731  (fresh tickets without a cookie)
     response = Response(
-        render_template("roster/roster.html", lang=context.locale, page=page, progress=progress, next_link=next_link,
-                        first_link=f"/roster/{launch_id}" if request.args.get("page") else None,
-                        player_link=f"/play/{launch_id}" if slug else None, role_names=_role_names,
+        render_template("roster/roster.html", lang=context.locale, page=page, progress=progress, next_link=link(next_link),
+                        first_link=link(f"/roster/{launch_id}") if request.args.get("page") else None,
+                        player_link=link(f"/play/{launch_id}") if slug else None, role_names=_role_names,
                         context_title=page.context_title or context.context_title or ""),
         mimetype="text/html",
     )

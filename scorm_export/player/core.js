@@ -8,9 +8,10 @@
 })(this, function () {
   "use strict";
 
-  var STATE_VERSION = 1;
-  // SCORM 1.2 cmi.suspend_data is CMIString4096; keep a margin for LMSs that count bytes oddly.
-  var STATE_BUDGET = 4000;
+  var STATE_VERSION = 2; // v1 (answers by block index) is still read
+  var STATE_BUDGET = 4000; // when no format is named
+  // UTF-8 bytes per runtime; why: scorm_export/state.py, which mirrors them and checks courses at build time.
+  var STATE_BUDGETS = { scorm12: 4096, scorm2004: 64000, cmi5: 32000, xapi: 32000, lti: 32000, standalone: 64000 };
   var B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   var COMPLETABLE = { video: 1, "case": 1, quiz: 1, reflection: 1, "action-plan": 1 };
 
@@ -27,8 +28,7 @@
         lessons.push({ lesson: l, module: m, moduleIndex: mi, index: li, first: first, count: l.blocks.length });
       });
     });
-    // Workshop attendance is recorded by the facilitator, not in the player (docs/player.md), so a
-    // required workshop cannot block the learner's digital completion; the LTI tool combines the two.
+    // Workshops: the facilitator records attendance, so they never block digital completion (docs/player.md).
     var required = (course.required || []).filter(function (id) { return id in byId && blocks[byId[id]].block.type !== "workshop"; });
     var quizzes = blocks.filter(function (e) { return e.block.type === "quiz"; });
     return {
@@ -212,8 +212,7 @@
     return set;
   }
 
-  /** Encode answers compactly: quiz = bitmask of choice indices (base36), case = path of choice indices,
-   * scale/likert = the number, ranking = option indices (base36 digits). Free texts go to `texts`. */
+  /** quiz = choice bitmask (base36), case = choice path, scale/likert = number, ranking = option indices. */
   function encodeAnswer(block, value) {
     if (block.type === "quiz") {
       return value.reduce(function (m, i) { return m | (1 << i); }, 0).toString(36);
@@ -224,7 +223,38 @@
     return value;
   }
 
+  /** Blocks with an answer in `a` (quiz, case, non-free-text survey), in course order. */
+  function answerSlots(ix) {
+    if (!ix.slots) {
+      ix.slots = ix.blocks.filter(function (e) {
+        var b = e.block;
+        return b.type === "quiz" || b.type === "case" || (b.type === "survey" && b.kind !== "free-text");
+      }).map(function (e) { return e.index; });
+    }
+    return ix.slots;
+  }
+
+  /** A case path with loops cut out (back at a step = where the learner was then): at most one choice per step. */
+  function caseTrim(block, path) {
+    var byId = {}, seen = {}, out = [], step;
+    block.steps.forEach(function (s) { byId[s.id] = s; });
+    step = byId[block.start];
+    seen[block.start] = 0;
+    for (var i = 0; i < path.length && step; i++) {
+      var c = step.choices[path[i]];
+      if (!c) break;
+      out.push(path[i]);
+      step = c.next ? byId[c.next] : null;
+      if (step && seen.hasOwnProperty(step.id)) { out = out.slice(0, seen[step.id]); }
+      else if (step) seen[step.id] = out.length;
+    }
+    return out;
+  }
+
+  function utf8Length(text) { return new TextEncoder().encode(text).length; }
+
   function decodeAnswer(block, raw) {
+    if (block.type === "survey" && !(block.options && block.options.length)) return Number(raw);
     if (block.type === "quiz") {
       var mask = parseInt(raw, 36), out = [];
       for (var i = 0; i < block.choices.length; i++) if (mask & (1 << i)) out.push(i);
@@ -236,28 +266,26 @@
     return raw;
   }
 
-  /** The state as a compact string, never longer than `budget` characters (default 4000).
-   * Learner texts (action plans, free-text survey answers) are included while they fit; the
-   * player keeps its own browser copy of every text, so a dropped text is only lost across devices.
-   * Reflection answers are never part of the state: they are not in `st` at all. */
+  /** The state in at most `budget` UTF-8 bytes (docs/player.md "Learner state"): answers one per slot, joined
+   * by "."; texts while they fit (the browser keeps a full copy); never reflections. Throws when even the state
+   * without texts does not fit (the packager refuses such courses: scorm_export/state.py). */
   function encodeState(ix, st, budget) {
     budget = budget || STATE_BUDGET;
-    var ans = {}, k;
-    for (k in st.ans) {
-      var e = ix.blocks[k];
-      if (e && !(e.block.type === "survey" && e.block.kind === "free-text")) ans[k] = encodeAnswer(e.block, st.ans[k]);
-    }
-    var doc = { v: STATE_VERSION, f: ix.fingerprint, l: st.lesson, d: bitsEncode(st.done, ix.blocks.length), a: ans };
+    var parts = answerSlots(ix).map(function (i) {
+      return st.ans[i] == null ? "" : String(encodeAnswer(ix.blocks[i].block, st.ans[i]));
+    });
+    while (parts.length && parts[parts.length - 1] === "") parts.pop();
+    var doc = { v: STATE_VERSION, f: ix.fingerprint, l: st.lesson, d: bitsEncode(st.done, ix.blocks.length), a: parts.join(".") };
     if (st.reported) doc.r = st.reported;
     if (st.lang) doc.g = st.lang;
-    var text = JSON.stringify(doc);
-    if (text.length > budget) throw new Error("SMEB state exceeds " + budget + " characters even without texts (" + text.length + ")");
+    var text = JSON.stringify(doc), size = utf8Length(text);
+    if (size > budget) throw new Error("SMEB state exceeds " + budget + " bytes even without texts (" + size + ")");
     var texts = {}, any = false;
     Object.keys(st.texts).sort(function (a, b) { return a - b; }).forEach(function (key) {
       var trial = merge(texts, {});
       trial[key] = st.texts[key];
       var candidate = JSON.stringify(merge(doc, { t: trial }));
-      if (candidate.length <= budget) { texts = trial; any = true; }
+      if (utf8Length(candidate) <= budget) { texts = trial; any = true; }
     });
     return any ? JSON.stringify(merge(doc, { t: texts })) : text;
   }
@@ -268,11 +296,18 @@
     if (!text) return st;
     var doc;
     try { doc = JSON.parse(text); } catch (err) { return st; }
-    if (!doc || doc.v !== STATE_VERSION || doc.f !== ix.fingerprint) return st;
+    if (!doc || (doc.v !== STATE_VERSION && doc.v !== 1) || doc.f !== ix.fingerprint) return st;
     st.lesson = Math.max(0, Math.min(ix.lessons.length, doc.l | 0));
     st.done = bitsDecode(doc.d || "", ix.blocks.length);
     var k;
-    for (k in doc.a || {}) if (ix.blocks[k]) st.ans[k] = decodeAnswer(ix.blocks[k].block, doc.a[k]);
+    if (doc.v === 1) {
+      for (k in doc.a || {}) if (ix.blocks[k]) st.ans[k] = decodeAnswer(ix.blocks[k].block, doc.a[k]);
+    } else if (typeof doc.a === "string" && doc.a) {
+      var slots = answerSlots(ix);
+      doc.a.split(".").forEach(function (raw, j) {
+        if (raw !== "" && j < slots.length) st.ans[slots[j]] = decodeAnswer(ix.blocks[slots[j]].block, raw);
+      });
+    }
     for (k in doc.t || {}) if (ix.blocks[k]) st.texts[k] = doc.t[k];
     st.reported = doc.r | 0;
     st.lang = doc.g === "en" || doc.g === "nb" ? doc.g : null;
@@ -331,9 +366,8 @@
     return "PT" + (h ? h + "H" : "") + (m ? m + "M" : "") + s + "S";
   }
 
-  /** A choice id as a SCORM 2004 short_identifier_type: LMSs check `[\w.]{1,250}` (Moodle's scorm_13.js
-   * CMIShortIdentifier), so a hyphen becomes "_". Course ids are `[a-z0-9-]` (content/schema), so the map is
-   * one-to-one and the same id always gives the same identifier. */
+  /** A choice id as a SCORM 2004 short_identifier_type `[\w.]{1,250}` (Moodle checks it): "-" becomes "_"; ids are
+   * `[a-z0-9-]`, so the map is   * one-to-one and the same id always gives the same identifier. */
   function shortId(id) {
     return String(id).replace(/[^A-Za-z0-9_.]/g, "_").slice(0, 250) || "_";
   }
@@ -359,11 +393,11 @@
   }
 
   return {
-    STATE_BUDGET: STATE_BUDGET, COMPLETABLE: COMPLETABLE,
+    STATE_BUDGET: STATE_BUDGET, STATE_BUDGETS: STATE_BUDGETS, COMPLETABLE: COMPLETABLE, caseTrim: caseTrim, utf8Length: utf8Length,
     index: index, emptyState: emptyState, evaluate: evaluate, passed: passed, quizCorrect: quizCorrect, keyed: keyed,
     quizInteraction: quizInteraction, caseInteraction: caseInteraction, surveyInteraction: surveyInteraction,
     planInteraction: planInteraction, reflectionEvent: reflectionEvent, activityId: activityId,
-    encodeState: encodeState, decodeState: decodeState,
+    encodeState: encodeState, decodeState: decodeState, hash: fnv,
     segmentsAdd: segmentsAdd, segmentsCovered: segmentsCovered, segmentsText: segmentsText, videoProgress: videoProgress,
     scorm12Time: scorm12Time, isoDuration: isoDuration, shortId: shortId, uuid: uuid, pickLocale: pickLocale, round: round
   };

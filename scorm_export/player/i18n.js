@@ -93,6 +93,10 @@
       browseMode: "Visningsmodus: svarene dine registreres ikke.",
       reviewMode: "Gjennomgang: du ser svarene dine, men kan ikke endre dem.",
       offline: "Du er frakoblet. Fremdriften lagres og sendes når nettet er tilbake.",
+      stateTooLarge: "Kurset er for stort til å huske hvor du er. Svarene er sendt, men neste gang starter du på nytt.",
+      sending: "Lagrer …",
+      unchanged: "Allerede lagret. Endre for å lagre på nytt.",
+      unchangedAnswer: "Allerede sendt. Endre svaret for å sende på nytt.",
       skip: "Hopp til innholdet"
     },
     en: {
@@ -186,6 +190,10 @@
       browseMode: "Browse mode: your answers are not recorded.",
       reviewMode: "Review: you see your answers but cannot change them.",
       offline: "You are offline. Progress is saved and sent when the network is back.",
+      stateTooLarge: "The course is too large to remember where you are. Your answers are sent, but next time you start over.",
+      sending: "Saving …",
+      unchanged: "Already saved. Change it to save again.",
+      unchangedAnswer: "Already sent. Change the answer to send again.",
       skip: "Skip to content"
     }
   };

@@ -1,11 +1,10 @@
-/* Durable HTTP delivery for the cmi5, xAPI and LTI runtimes (building sites lose the network).
- * Every request is written to a localStorage outbox first, then sent in order; failures are retried with
- * backoff and on `online` events. Statements are PUT with their client-made id, so a retry of something
- * the server already has is answered 204/409 and counts as sent (xAPI 1.0.3 Communication 2.1.1). */
+/* Durable HTTP delivery for the cmi5, xAPI and LTI runtimes (building sites lose the network): a localStorage
+ * outbox sent in order, retried with backoff; statements PUT with their own id, so a retry's 204/409 counts as sent. */
 (function (root) {
   "use strict";
   var S = root.SMEB;
   var XAPI_VERSION = "1.0.3";
+  var KEEPALIVE_BUDGET = 60000; // browsers allow 64 KiB of keepalive bodies in flight
 
   /**
    * @param {string} key  localStorage key of this outbox (one per endpoint).
@@ -19,6 +18,9 @@
     this.timer = null;
     this.memory = [];
     this.dead = [];
+    this.inflight = null; // rid being sent by flush
+    this.handedOver = {}; // rids sent by flushUnloading
+    this.batch = null; // Lrs: items -> one request
     // Called with (item, parsed JSON body) when an item pushed with `reply: true` is accepted (the LTI tool's verdicts).
     this.onReply = null;
     var self = this;
@@ -35,19 +37,47 @@
   };
 
   /** Queue a request; `coalesce` replaces an earlier queued request with the same coalesce key (state documents). */
-  Outbox.prototype.push = function (item) {
+  Outbox.prototype.push = function (item, keepalive) {
     var items = this.load();
     if (item.coalesce) items = items.filter(function (x) { return x.coalesce !== item.coalesce; });
     items.push(item);
     this.store(items);
-    return this.flush();
+    return this.flush(keepalive);
   };
 
   Outbox.prototype.pending = function () { return this.load().length; };
 
+  /** pagehide: hand everything queued to the browser at once with fetch keepalive (sendBeacon cannot send the
+   * Authorization header); docs/player.md "Closing the page". Statements as one batch, newest first into the
+   * budget; items stay queued until acknowledged. */
+  Outbox.prototype.flushUnloading = function () {
+    var self = this, budget = KEEPALIVE_BUDGET, sends = [];
+    var items = self.load().filter(function (x) { return x.rid !== self.inflight && !self.handedOver[x.rid]; });
+    var chosen = [];
+    for (var i = items.length - 1; i >= 0; i--) {
+      var n = S.core.utf8Length(items[i].body || "") + 1;
+      if (n > budget) continue;
+      budget -= n;
+      if (self.batch && items[i].batch) chosen.unshift(items[i]); else sends.push({ items: [items[i]], request: items[i] });
+    }
+    sends.reverse(); // queue order
+    if (chosen.length) sends.unshift({ items: chosen, request: self.batch(chosen) });
+    return Promise.all(sends.map(function (send) {
+      var rids = send.items.map(function (x) { self.handedOver[x.rid] = true; return x.rid; });
+      var headers = self.headers();
+      if (send.request.contentType !== null) headers["Content-Type"] = send.request.contentType || "application/json";
+      return fetch(send.request.url, { method: send.request.method, headers: headers, body: send.request.body, keepalive: true, credentials: "omit" })
+        .then(function (res) {
+          if (res.ok || res.status === 409) self.store(self.load().filter(function (x) { return rids.indexOf(x.rid) < 0; }));
+        })
+        .catch(function () { /* kept for the next launch */ });
+    })).then(function () { return true; });
+  };
+
   Outbox.prototype.flush = function (keepalive) {
     var self = this;
-    if (self.busy && !keepalive) return self.busy;
+    if (keepalive) return self.flushUnloading();
+    if (self.busy) return self.busy;
     clearTimeout(self.timer);
     var run = function () {
       var items = self.load();
@@ -55,8 +85,10 @@
       var item = items[0];
       var headers = self.headers();
       if (item.contentType !== null) headers["Content-Type"] = item.contentType || "application/json";
-      return fetch(item.url, { method: item.method, headers: headers, body: item.body, keepalive: !!keepalive, credentials: "omit" })
+      self.inflight = item.rid;
+      return fetch(item.url, { method: item.method, headers: headers, body: item.body, credentials: "omit" })
         .then(function (res) {
+          self.inflight = null;
           if (res.ok && item.reply && self.onReply) {
             return res.json().catch(function () { return null; }).then(function (body) {
               try { self.onReply(item, body); } catch (err) { /* a reader's bug must not block the queue */ }
@@ -80,6 +112,7 @@
         });
     };
     self.busy = run().catch(function () {
+      self.inflight = null;
       // Backoff 1 s, 2 s, 4 s ... capped at one minute, with jitter so many tablets do not retry in step.
       var delay = Math.min(60000, 1000 * Math.pow(2, self.attempt++)) * (0.75 + Math.random() / 2);
       self.timer = setTimeout(function () { self.flush(); }, delay);
@@ -103,11 +136,14 @@
     this.outbox = new Outbox("smeb:outbox:" + this.endpoint, function () {
       return { Authorization: self.auth, "X-Experience-API-Version": XAPI_VERSION };
     });
+    this.outbox.batch = function (items) {
+      return { method: "POST", url: self.endpoint + "statements", body: "[" + items.map(function (x) { return x.body; }).join(",") + "]" };
+    };
   }
 
   /** Queue a statement (synchronously, so the queue order is the statement order) and start delivery. */
   Lrs.prototype.send = function (statement, keepalive) {
-    var item = { rid: statement.id, method: "PUT", url: this.endpoint + "statements?" + query({ statementId: statement.id }), body: JSON.stringify(statement) };
+    var item = { rid: statement.id, batch: true, method: "PUT", url: this.endpoint + "statements?" + query({ statementId: statement.id }), body: JSON.stringify(statement) };
     var items = this.outbox.load();
     items.push(item);
     this.outbox.store(items);

@@ -7,8 +7,8 @@
   var RUNTIMES = { scorm12: ["runtime-scorm12.js"], scorm2004: ["runtime-scorm2004.js"], cmi5: ["lrs.js", "runtime-cmi5.js"],
     xapi: ["lrs.js", "runtime-xapi.js"], lti: ["lrs.js", "runtime-lti.js"], standalone: ["runtime-standalone.js"] };
 
-  var course, ix, st, rt, info, lang, threshold, localKey, local = { texts: {}, refl: {} };
-  var lastOutcome = "", terminated = false, drafts = {}, root;
+  var course, ix, st, rt, info, lang, threshold, localKey, local = { texts: {}, refl: {}, sent: {} };
+  var lastOutcome = "", terminated = false, drafts = {}, root, runtimeName = null;
   // Verdicts of quizzes served without their answer key (LTI): block id -> {correct, feedback}, from the tool.
   var verdicts = {};
 
@@ -60,6 +60,7 @@
     try { local = JSON.parse(win.localStorage.getItem(localKey)) || local; } catch (err) { /* storage blocked: keep memory copy */ }
     local.texts = local.texts || {};
     local.refl = local.refl || {};
+    local.sent = local.sent || {};
   }
 
   function writeLocal() {
@@ -77,7 +78,21 @@
     local.texts = st.texts;
     writeLocal();
     var loc = st.lesson < ix.lessons.length ? ix.lessons[st.lesson].lesson.id : "summary";
-    return rt.saveState({ data: core.encodeState(ix, st), location: loc });
+    var data;
+    try {
+      data = core.encodeState(ix, st, stateBudget());
+    } catch (err) {
+      // Only for a course served without scorm_export/state.py's check: go on, say resume will not work.
+      S.stateError = String(err && err.message || err);
+      var note = doc.getElementById("state-notice");
+      if (note) { note.hidden = false; note.textContent = t("stateTooLarge"); }
+      return Promise.resolve();
+    }
+    return rt.saveState({ data: data, location: loc });
+  }
+
+  function stateBudget() {
+    return (rt && rt.stateBudget) || core.STATE_BUDGETS[runtimeName] || core.STATE_BUDGET;
   }
 
   function outcome() {
@@ -131,6 +146,24 @@
     }
   }
 
+  /** Send once per change: docs/player.md "Save and send buttons". */
+  function sendOnce(sec, btn, fb, entry, content, send, doneText, sameKey) {
+    if (btn.getAttribute("aria-disabled") === "true") return;
+    var print = core.hash(JSON.stringify(content)), blockId = entry.block.id;
+    if (local.sent[blockId] === print && st.done[entry.index]) { fb.textContent = t(sameKey); return; }
+    local.sent[blockId] = print;
+    writeLocal();
+    btn.setAttribute("aria-disabled", "true");
+    sec.setAttribute("aria-busy", "true");
+    fb.textContent = t("sending");
+    var finish = function () {
+      btn.removeAttribute("aria-disabled");
+      sec.removeAttribute("aria-busy");
+      fb.textContent = doneText;
+    };
+    Promise.resolve().then(send).then(finish, finish);
+  }
+
   /* ---------- shell ---------- */
 
   function renderShell() {
@@ -155,6 +188,8 @@
     if (info.mode && info.mode !== "normal") root.appendChild(h("p", { "class": "notice", id: "mode-notice", text: t(readOnly() ? "reviewMode" : "browseMode") }));
     root.appendChild(h("p", { id: "offline", "class": "notice", role: "status", hidden: win.navigator.onLine !== false ? true : null },
       [win.navigator.onLine === false ? t("offline") : ""]));
+    root.appendChild(h("p", { id: "state-notice", "class": "notice", role: "status", hidden: S.stateError ? null : true },
+      [S.stateError ? t("stateTooLarge") : ""]));
     var layout = h("div", { "class": "layout" }, [toc, h("main", { id: "main", tabindex: "-1" })]);
     root.appendChild(layout);
     root.appendChild(h("div", { id: "announce", "class": "sr-only", "aria-live": "polite", "aria-atomic": "true" }));
@@ -440,7 +475,7 @@
           group.appendChild(h("p", { "class": "hint", text: t("chooseAction") }));
           step.choices.forEach(function (c, ci) {
             group.appendChild(h("button", { type: "button", "class": "btn choice", "data-choice": c.id, onclick: function () {
-              var p = (st.ans[entry.index] || []).concat([ci]);
+              var p = core.caseTrim(b, (st.ans[entry.index] || []).concat([ci]));
               st.ans[entry.index] = p;
               rt.recordAnswer(core.caseInteraction(ix, entry, step, ci));
               if (!c.next) markDone(entry);
@@ -592,15 +627,17 @@
       // In-course answers go with the learner's records (LRS/LMS), unlike the anonymous survey module: say so here.
       box.appendChild(h("p", { "class": "hint not-anonymous", text: t("notAnonymous") }));
       sec.appendChild(box);
-      sec.appendChild(h("button", { type: "button", "class": "btn primary", "data-action": "send", onclick: function () {
+      var sendBtn = h("button", { type: "button", "class": "btn primary", "data-action": "send", onclick: function () {
         var value = getValue();
         if (value == null) { fb.textContent = t("pickFirst"); return; }
-        if (b.kind === "free-text" && !(b.options && b.options.length)) st.texts[entry.index] = value; else st.ans[entry.index] = value;
-        st.done[entry.index] = true;
-        fb.textContent = t("thanks");
-        refreshBadge(sec, entry);
-        answered(core.surveyInteraction(ix, entry, value));
-      } }, [t("send")]));
+        sendOnce(sec, sendBtn, fb, entry, value, function () {
+          if (b.kind === "free-text" && !(b.options && b.options.length)) st.texts[entry.index] = value; else st.ans[entry.index] = value;
+          st.done[entry.index] = true;
+          refreshBadge(sec, entry);
+          return answered(core.surveyInteraction(ix, entry, value));
+        }, t("thanks"), "unchangedAnswer");
+      } }, [t("send")]);
+      sec.appendChild(sendBtn);
       var fb = status(sec);
       if (st.done[entry.index]) fb.textContent = t("thanks");
     },
@@ -615,15 +652,17 @@
       // Saved on every keystroke to this browser only: never to st, never to the runtime.
       area.addEventListener("input", function () { local.refl[b.id] = area.value; writeLocal(); });
       sec.appendChild(area);
-      sec.appendChild(h("button", { type: "button", "class": "btn primary", "data-action": "save", onclick: function () {
+      var saveBtn = h("button", { type: "button", "class": "btn primary", "data-action": "save", onclick: function () {
         if (!area.value.trim()) { fb.textContent = t("writeFirst"); return; }
         local.refl[b.id] = area.value;
         writeLocal();
-        fb.textContent = t("saved");
-        markDone(entry);
-        refreshBadge(sec, entry);
-        answered(core.reflectionEvent(ix, entry));
-      } }, [t("save")]));
+          sendOnce(sec, saveBtn, fb, entry, area.value.trim(), function () {
+          markDone(entry);
+          refreshBadge(sec, entry);
+          return answered(core.reflectionEvent(ix, entry));
+        }, t("saved"), "unchanged");
+      } }, [t("save")]);
+      sec.appendChild(saveBtn);
       var fb = status(sec);
     },
 
@@ -660,18 +699,21 @@
         if (focusRow != null) { var f = doc.getElementById(name + "-" + focusRow + "-0"); if (f) f.focus(); }
       }
       draw();
-      sec.appendChild(h("div", { "class": "actions" }, [
-        h("button", { type: "button", "class": "btn", "data-action": "add-row", onclick: function () { rows.push(["", "", "", 0]); draw(rows.length - 1); } }, [t("addRow")]),
-        h("button", { type: "button", "class": "btn primary", "data-action": "save-plan", onclick: function () {
-          var filled = rows.filter(function (r) { return String(r[0] || "").trim(); });
-          st.texts[entry.index] = rows.map(function (r) { return [String(r[0] || "").trim(), String(r[1] || "").trim(), String(r[2] || "").trim(), r[3] ? 1 : 0]; });
-          if (filled.length < min) { save(); fb.textContent = t("planNeedsRows", { n: min }); return; }
-          fb.textContent = t("saved");
+      var planBtn = h("button", { type: "button", "class": "btn primary", "data-action": "save-plan", onclick: function () {
+        var filled = rows.filter(function (r) { return String(r[0] || "").trim(); });
+        var plan = rows.map(function (r) { return [String(r[0] || "").trim(), String(r[1] || "").trim(), String(r[2] || "").trim(), r[3] ? 1 : 0]; });
+        if (filled.length < min) { st.texts[entry.index] = plan; save(); fb.textContent = t("planNeedsRows", { n: min }); return; }
+        sendOnce(sec, planBtn, fb, entry, plan, function () {
+          st.texts[entry.index] = plan;
           st.done[entry.index] = true;
           refreshBadge(sec, entry);
           updateProgress();
-          answered(core.planInteraction(ix, entry, st.texts[entry.index].filter(function (r) { return r[0]; })));
-        } }, [t("savePlan")])
+          return answered(core.planInteraction(ix, entry, plan.filter(function (r) { return r[0]; })));
+        }, t("saved"), "unchanged");
+      } }, [t("savePlan")]);
+      sec.appendChild(h("div", { "class": "actions" }, [
+        h("button", { type: "button", "class": "btn", "data-action": "add-row", onclick: function () { rows.push(["", "", "", 0]); draw(rows.length - 1); } }, [t("addRow")]),
+        planBtn
       ]));
       var fb = status(sec);
     },
@@ -724,8 +766,7 @@
     Promise.race([Promise.resolve(terminate(true)), wait]).then(function () {
       var url = rt.exitUrl && rt.exitUrl();
       if (url) { win.location.href = url; return; }
-      // The LMS may show the course in a frame of its own page (Moodle's "current window") or in a new window:
-      // the end screen names what works in both, and offers to close only a window the LMS opened.
+      // In the LMS's frame or a pop-up: "close" only for a window the LMS opened (docs/player.md "The end screen").
       var main = doc.getElementById("main");
       main.textContent = "";
       main.appendChild(h("h1", { id: "lesson-title", tabindex: "-1", text: t("exited") }));
@@ -777,6 +818,7 @@
     }).then(function (res) {
       course = res[0];
       ix = core.index(course);
+      runtimeName = cfg.runtime;
       rt = S.runtimes[cfg.runtime](cfg, { core: core, course: course, index: ix });
       return rt.init();
     }).then(function (result) {
@@ -802,7 +844,7 @@
 
   // For tests and the LTI host: read-only views of the player's state.
   S.debug = {
-    state: function () { return st && core.encodeState(ix, st); },
+    state: function () { return st && core.encodeState(ix, st, stateBudget()); },
     outcome: function () { return outcome(); },
     lesson: function () { return st.lesson; },
     pending: function () { return rt && rt.pending ? rt.pending() : 0; },

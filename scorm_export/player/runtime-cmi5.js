@@ -137,9 +137,7 @@
         return send(statement("answered", "answered", { object: X.interactionActivity(it), result: X.interactionResult(it) }));
       },
       recordVideo: function (ev) {
-        // "cmi5 allowed" statements (cmi5 9.1): context template, registration and session id, no cmi5 category,
-        // so the video's "completed" is about the video, not the AU. Video "initialized" is not sent: LMSs that
-        // do not tell allowed from defined statements would read it as a second initialized (9.3.2).
+        // "cmi5 allowed" (9.1): no cmi5 category; no video "initialized" (read as a second one, 9.3.2).
         if (!allow()) return Promise.resolve();
         var v = X.videoParts(ev);
         return send(statement(null, null, { verb: v.verb, object: v.object, result: v.result, extensions: v.extensions,

@@ -54,9 +54,7 @@
         if (it.response && it.type !== "reflection" && it.type !== "submission") data.response = it.response;
         if (it.points != null) { data.points = it.points; data.maxPoints = it.maxPoints; }
         if (it.result != null) return post("answered", data);
-        // A quiz served without its key: resolve with the tool's answer ({verdict: {correct, feedback}}) once it is
-        // accepted. Offline, it resolves when the outbox gets through; a reply lost to a replay (409) never resolves,
-        // and the next launch's config carries the verdict instead.
+        // Keyless quiz: resolves with the tool's {verdict} once accepted (a replay's lost reply: next launch's config).
         var id = core.uuid();
         return new Promise(function (resolve) {
           waiting[id] = resolve;

@@ -16,7 +16,8 @@
     return scan(win) || (win.opener ? scan(win.opener) : null);
   }
 
-  function stamp(d) { return d.toISOString().slice(0, 22); } // YYYY-MM-DDThh:mm:ss.s (UTC without zone is allowed)
+  // time(second,10,0) (RTE 4.1.1.7) with its zone: without it an LMS reads local time.
+  function stamp(d) { return d.toISOString().slice(0, 22) + "Z"; }
 
   (root.SMEB.runtimes = root.SMEB.runtimes || {}).scorm2004 = function (cfg, env) {
     var core = env.core, api = null, started = Date.now(), finished = false, dirty = false, complete = false, mode = "normal";
@@ -87,9 +88,7 @@
       complete: function (o) {
         if (mode !== "normal") return Promise.resolve(o.reported);
         if (o.score) {
-          // Moodle grades SCORM 2004 from cmi.score.raw alone (mod/scorm/locallib.php scorm_grade_user_attempt,
-          // against the activity's maximum grade, 100 by default), so raw is the percentage, as in SCORM 1.2;
-          // scaled stays the fraction. Points are in the interactions' weighting.
+          // raw = percent: Moodle grades from raw alone (docs/player.md "Implementation notes").
           set("cmi.score.scaled", o.score.scaled);
           set("cmi.score.raw", core.round(o.score.scaled * 100, 2));
           set("cmi.score.min", 0);
@@ -115,10 +114,7 @@
         set("cmi.session_time", core.isoDuration(Date.now() - started));
         set("cmi.exit", opts.complete ? "normal" : "suspend");
         api.Commit("");
-        // The navigation request goes with Terminate alone (which commits): Moodle answers a commit that carries
-        // exitAll with an error page that its own scorm_13.js then fails to evaluate (a SyntaxError thrown out of
-        // Commit/Terminate), after it has stored the data. So the learner data is committed first, and a throwing
-        // Terminate is the LMS's problem, not the end of the learner's session.
+        // Data committed first; the navigation request goes with Terminate alone (Moodle, docs/player.md).
         if (opts.exitAll) set("adl.nav.request", opts.complete ? "exitAll" : "suspendAll");
         finished = true;
         try { api.Terminate(""); } catch (err) { if (root.console) root.console.info("SCORM 2004: the LMS's Terminate threw: " + err); }

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from scorm_export import FORMATS, PackageError, PackageSizeWarning, build_package
+from scorm_export import FORMATS, PackageError, PackageSizeWarning, StateBudgetError, build_package
+from scorm_export.state import check_state_budget
 from smeb_lti.commands.courses import load_all
 
 
@@ -46,6 +47,19 @@ def build_cmd(courses: tuple[str, ...], fmt: str, out: Path, player: Path | None
         click.echo(f"error: {failed or 'no'} invalid course(s); nothing was built", err=True)
         sys.exit(1)
     formats = FORMATS if fmt == "all" else (fmt,)
+    # Every course/format pair is checked before any zip is written, so a refusal names all of them at once
+    # and never leaves a half-built set (e.g. --format all stopping after scorm12).
+    refused = []
+    for course in loaded:
+        for one in formats:
+            try:
+                check_state_budget(course, one)
+            except StateBudgetError as exc:
+                refused.append(f"error: {course.slug} ({one}): {exc}")
+    if refused:
+        click.echo("\n".join(refused), err=True)
+        click.echo(f"error: {len(refused)} package(s) cannot be built; nothing was built", err=True)
+        sys.exit(1)
     out.mkdir(parents=True, exist_ok=True)
     for course in loaded:
         for one in formats:

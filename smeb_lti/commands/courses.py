@@ -103,6 +103,7 @@ def courses_group(ctx: click.Context) -> None:
 @click.option("--shipped", is_flag=True, help="Install every course shipped with SMEB.")
 def install_cmd(paths: tuple[str, ...], shipped: bool) -> None:
     """Validate and install courses into the catalogue; nothing is installed if any course is invalid."""
+    from scorm_export import StateBudgetError
     from smeb_lti.catalogue import CatalogueConflictError, install
     from smeb_lti.db import session_scope
 
@@ -117,8 +118,8 @@ def install_cmd(paths: tuple[str, ...], shipped: bool) -> None:
     try:
         with configured_engine() as engine, session_scope(sessionmaker(engine)) as session:
             results = [install(session, c) for c in courses]
-    except CatalogueConflictError as exc:
-        click.echo(f"error: {exc}", err=True)
+    except (CatalogueConflictError, StateBudgetError) as exc:
+        click.echo(f"error: {exc}; nothing installed", err=True)
         sys.exit(1)
     for result in results:
         click.echo(f"{'installed' if result.changed else 'unchanged'}  {result.slug} {result.version}")

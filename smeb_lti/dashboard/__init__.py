@@ -20,7 +20,7 @@ import hmac
 import json
 import logging
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from flask import (
     Blueprint,
@@ -36,7 +36,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from smeb_lti.dashboard import charts, report
+from smeb_lti.dashboard import charts, comparison, report
 from smeb_lti.dashboard.store import (
     CsrfInvalid,
     DashboardError,
@@ -50,6 +50,7 @@ from smeb_lti.dashboard.store import (
     record_launch,
 )
 from smeb_lti.db import session_scope
+from smeb_lti.lti import binding
 from smeb_lti.lti.context import LaunchContext
 from smeb_lti.lti.errors import LtiError
 from smeb_lti.lti.launches import get_claims, get_launch
@@ -91,6 +92,8 @@ def _staff_launch(launch_id: str) -> LaunchContext:
         context = get_launch(session, launch_id)
     if not context.is_instructor:
         raise NotStaff("the dashboard is for instructors and administrators of the company's course in the LMS")
+    # Every learner's name and progress: only for the browser that did this launch (smeb_lti.lti.binding).
+    binding.require_bound_browser(launch_id)
     return context
 
 
@@ -179,6 +182,16 @@ def survey_summaries(session: Session, context: LaunchContext, filters: report.F
     return out
 
 
+def company_comparison(context: LaunchContext) -> list[tuple[comparison.Quarter, list[comparison.Figure]]]:
+    """The launch's company beside all companies, per closed quarter (frozen on first view, so it commits)."""
+    from smeb_lti.usage.store import Company
+
+    DashboardTenant.of(context)  # no course context: no company to compare
+    company_id = Company(context.issuer, context.deployment_id, context.context_id).company_id
+    with session_scope(_sessions()) as session:
+        return comparison.comparison(session, company_id, _today(), current_app.config.get("SMEB_MIN_GROUP_SIZE"))
+
+
 def _today() -> dt.date:
     pinned = current_app.config.get("SMEB_TODAY")
     return dt.date.fromisoformat(str(pinned)) if pinned else dt.datetime.now(dt.UTC).date()
@@ -209,6 +222,7 @@ def dashboard(launch_id: str) -> Response:
     months = report.completions_by_month(rows, filters)
     with _sessions()() as session:
         surveys = survey_summaries(session, context, filters, _today())
+    compared = company_comparison(context)  # never given the filters: see smeb_lti/dashboard/comparison.py
     query = urlencode(filters.query())
     course_options = sorted({r.course_key.split("/", 1)[0] for r in everyone} | set(courses),
                             key=lambda slug: (courses[slug].title(context.locale) if slug in courses else slug).casefold())
@@ -218,7 +232,7 @@ def dashboard(launch_id: str) -> Response:
         over_time_svg=Markup(charts.over_time_svg(months, context.locale)),
         skills=report.skills(rows, context.locale), teams=report.teams(everyone), courses=courses, course_options=course_options,
         surveys=surveys, query=("?" + query) if query else "", people=_people(everyone),
-        can_assign=True,
+        can_assign=True, compared=compared, comparison_labels=comparison.labels(context.locale),
     )
 
 
@@ -268,8 +282,10 @@ def set_team(launch_id: str) -> Response:
     with session_scope(_sessions()) as session:
         assign_team(session, DashboardTenant.of(context), subject, None if "remove" in request.form else team, dt.datetime.now(dt.UTC))
     back = request.form.get("back", "")
-    target = f"/app/{launch_id}/dashboard" + (back if back.startswith("?") and "\n" not in back and "\r" not in back else "")
-    return _secure(redirect(target + "#teams", code=303))  # type: ignore[arg-type]
+    # The ticket a cookie-less browser came with is used up: drop any old one from ``back``, add a fresh one.
+    query = [(k, v) for k, v in parse_qsl(back[1:], keep_blank_values=True) if k != binding.TICKET] if back.startswith("?") else []
+    target = f"/app/{launch_id}/dashboard" + (f"?{urlencode(query)}" if query else "")
+    return _secure(redirect(binding.staff_link(launch_id, target) + "#teams", code=303))  # type: ignore[arg-type]
 
 
 @bp.get("/app/<launch_id>/certificate")

@@ -10,6 +10,7 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, request
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException
 
 from smeb_lti.db import session_scope
 from smeb_lti.lrs import auth, documents, multipart, store
@@ -35,6 +37,7 @@ from smeb_lti.lrs.errors import (
     PayloadTooLarge,
 )
 from xapi.errors import StatementValidationError
+from xapi.jsonlimits import JsonLimitError, loads_bounded
 from xapi.validation import loads_strict, normalize_statement, validate_statements
 
 bp = Blueprint("lrs", __name__, url_prefix="/lrs/<tenant>/xapi")
@@ -64,6 +67,41 @@ def _storage_error(error: SQLAlchemyError) -> Response:
     return Response(json.dumps(body), status=500, mimetype="application/json")
 
 
+@bp.errorhandler(Exception)
+def _unexpected_error(error: Exception) -> Response:
+    """Anything else: an xAPI JSON error, never Flask's HTML page (clients parse the body as JSON).
+
+    HTTP errors raised by Flask/werkzeug keep their status; any other exception is a bug: logged, 500.
+    """
+    if isinstance(error, HTTPException):
+        return http_error_json(error)
+    current_app.logger.exception("LRS error on %s %s", request.method, request.path)
+    body = {"error": 500, "message": "the LRS failed on this request; nothing was stored. The error is logged; retry or report it"}
+    return Response(json.dumps(body), status=500, mimetype="application/json")
+
+
+def http_error_json(error: HTTPException) -> Response:
+    """A werkzeug HTTP error (routing 404/405, 413 ...) as the LRS's JSON error body."""
+    status = error.code or 500
+    messages = {
+        404: "no such xAPI resource; the resources are statements, activities, activities/state, activities/profile, "
+        "agents, agents/profile and about (no trailing slash)",
+        405: f"method {request.method} is not defined for this resource",
+    }
+    response = Response(
+        json.dumps({"error": status, "message": messages.get(status, error.description or error.name)}), status=status, mimetype="application/json"
+    )
+    if status == 405 and getattr(error, "valid_methods", None):
+        response.headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
+    return response
+
+
+def is_lrs_path(path: str) -> bool:
+    """Whether ``path`` is under an xAPI endpoint ``/lrs/<tenant>/xapi``."""
+    parts = path.split("/", 4)
+    return len(parts) >= 4 and parts[1] == "lrs" and parts[3] == "xapi"
+
+
 @bp.after_request
 def _common_headers(response: Response) -> Response:
     response.headers["X-Experience-API-Version"] = getattr(g, "xapi_version", "1.0.3")
@@ -75,8 +113,10 @@ def _common_headers(response: Response) -> Response:
     response.headers["Access-Control-Expose-Headers"] = EXPOSED
     response.headers.setdefault("Cache-Control", "no-store")
     if request.endpoint == "lrs.statements" and "X-Experience-API-Consistent-Through" not in response.headers:
-        # Communication 2.1.3: on all responses of the Statements resource, errors included.
-        response.headers["X-Experience-API-Consistent-Through"] = st.format_timestamp(store.now_us())
+        # Communication 2.1.3: on all responses of the Statements resource, errors included. An error
+        # did not read the clock: a value this process saw before is still true (0 if none).
+        through = store.last_known_through(getattr(g, "lrs_tenant_id", None))
+        response.headers["X-Experience-API-Consistent-Through"] = st.format_timestamp(through)
     return response
 
 
@@ -109,7 +149,10 @@ def _run(tenant: str, handler: Handler, allowed: tuple[str, ...], resource: str)
         return _preflight()
     _check_method(request.method, allowed + ("POST",), resource)  # POST may carry ?method= (Communication 1.3)
     body = _read_body()
-    x = P.from_flask(request.method, request.query_string, dict(request.headers), body, int(current_app.config["SMEB_LRS_MAX_BODY"]))
+    x = P.from_flask(
+        request.method, request.query_string, dict(request.headers), body, int(current_app.config["SMEB_LRS_MAX_BODY"]),
+        max_json_depth=int(current_app.config["SMEB_LRS_MAX_JSON_DEPTH"]),
+    )
     g.xapi_version = x.version
     _check_method(x.method, allowed, resource)
     if x.method == "HEAD":
@@ -119,6 +162,7 @@ def _run(tenant: str, handler: Handler, allowed: tuple[str, ...], resource: str)
         try:
             with session_scope(sessions) as session:
                 t = store.require_tenant(session, tenant)
+                g.lrs_tenant_id = t.id
                 principal = auth.authenticate(session, t, x.header("authorization"), auth.token_secret(session))
                 return handler(session, principal, x)
         except IntegrityError:
@@ -187,11 +231,12 @@ def _parse_statement_body(x: P.XRequest) -> tuple[Any, dict[str, tuple[str, byte
             f"Content-Type {x.content_type or '(none)'!r} is not accepted for statements; send application/json or multipart/mixed"
         )
     try:
-        return loads_strict(text.decode("utf-8")), parts
+        return loads_strict(text, max_depth=x.max_json_depth), parts
     except StatementValidationError as error:
         raise InvalidStatement(str(error)) from None
-    except (UnicodeDecodeError, ValueError) as error:
-        raise BadRequest(f"statement body is not valid JSON: {error}") from None
+    except JsonLimitError as error:
+        # NaN/Infinity, too deep (SMEB_LRS_MAX_JSON_DEPTH), NUL, lone surrogates, not JSON: nothing is stored.
+        raise BadRequest(f"statement body: {error.path}: {error.reason}", path=error.path) from None
 
 
 def _verify_signature(received: dict[str, Any], data: bytes, index: int) -> None:
@@ -256,6 +301,8 @@ def _store_statements(session: Session, principal: auth.Principal, x: P.XRequest
             if principal.registration and registration != principal.registration:
                 raise Forbidden(f"statement {index}: context.registration must be the launch's registration {principal.registration}")
 
+    # Provisional: store.insert_statements assigns the real ``stored`` (and the default timestamp) from
+    # the tenant's clock at commit time (X-Experience-API-Consistent-Through).
     stored_us = store.now_us()
     stored = st.format_timestamp(stored_us)
     prepared: list[store.Prepared] = []
@@ -271,9 +318,16 @@ def _store_statements(session: Session, principal: auth.Principal, x: P.XRequest
         originals[statement["id"]] = original
         statement["stored"] = stored
         statement["authority"] = principal.authority
-        statement.setdefault("timestamp", stored)
+        timestamp_is_stored = "timestamp" not in statement
+        if timestamp_is_stored:
+            statement["timestamp"] = stored
         statement.setdefault("version", "2.0.0" if x.version.startswith("2.") else "1.0.0")
-        for attachment in statement.get("attachments") or []:
+        for number, attachment in enumerate(statement.get("attachments") or []):
+            if len(attachment.get("contentType") or "") > store.MAX_CONTENT_TYPE:
+                raise InvalidAttachment(
+                    f"statement {index}: attachments[{number}].contentType is longer than {store.MAX_CONTENT_TYPE} characters",
+                    path=f"$[{index}].attachments[{number}].contentType",
+                )
             sha2 = str(attachment.get("sha2", "")).lower()
             if sha2 in parts:
                 used_parts[sha2] = (attachment.get("contentType") or parts[sha2][0], parts[sha2][1])
@@ -287,7 +341,9 @@ def _store_statements(session: Session, principal: auth.Principal, x: P.XRequest
                 if sha2 not in parts:
                     raise InvalidAttachment(f"statement {index}: the signature attachment's JWS must be sent as a multipart part (Data 2.6)")
                 _verify_signature(original, parts[sha2][1], index)
-        prepared.append(store.Prepared(statement, stored_us, st.links(statement)))
+        p = store.Prepared(statement, stored_us, st.links(statement), timestamp_is_stored)
+        _check_storable(p, original, index if isinstance(parsed, list) else None)
+        prepared.append(p)
     unclaimed = sorted(set(parts) - set(used_parts))
     if unclaimed:
         # Communication 1.5.2 (XAPI-00128, 00132): every part after the first is an attachment of a statement in the first.
@@ -312,12 +368,53 @@ def _store_statements(session: Session, principal: auth.Principal, x: P.XRequest
         from smeb_lti.lrs import cmi5
 
         new.extend(cmi5.enforce(session, principal, new, stored_us))
-    store.insert_statements(session, principal.tenant.id, new, used_parts, update_definitions=principal.allows("define"))
+    stored_us = store.insert_statements(session, principal.tenant.id, new, used_parts, update_definitions=principal.allows("define"))
     if x.method == "PUT":
-        return Response(status=204)
-    return Response(json.dumps([p.id for p in prepared]), status=200, mimetype="application/json")
+        response = Response(status=204)
+    else:
+        response = Response(json.dumps([p.id for p in prepared]), status=200, mimetype="application/json")
+    # Once this transaction commits, every statement stored up to ours is visible (store.advance_clock).
+    through = stored_us if stored_us is not None else store.consistent_through(session, principal.tenant.id)
+    response.headers["X-Experience-API-Consistent-Through"] = st.format_timestamp(through)
+    return response
 
 
+def _check_storable(p: store.Prepared, original: dict[str, Any], index: int | None) -> None:
+    """400 for an identifier longer than the store indexes (store.MAX_INDEXED_BYTES of UTF-8).
+
+    xAPI sets no length for IRIs, but PostgreSQL refuses longer values in the indexed columns (a 500
+    after the work was done). A few len() calls per statement; UTF-8 is only measured for long values.
+    """
+    limit = store.MAX_INDEXED_BYTES
+    values = [value for _, value, _ in p.links]
+    values.append(p.statement["verb"]["id"])
+    for value in values:
+        if len(value) * 4 > limit and len(value.encode("utf-8")) > limit:
+            where = _longest_path_within(original, value)
+            prefix = f"$[{index}]" if index is not None else "$"
+            path = prefix + where[1:]
+            raise InvalidStatement(
+                f"{path}: longer than the {limit} bytes (UTF-8) this LRS stores for an identifier (IRI, mbox, account)",
+                path=path,
+            )
+
+
+def _longest_path_within(statement: dict[str, Any], value: str) -> str:
+    """JSONPath of the longest string in ``statement`` that is part of ``value`` (refusal path only)."""
+    best, best_len = "$", 0
+    stack: list[tuple[Any, str]] = [(statement, "$")]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, dict):
+            stack.extend((child, f"{where}.{key}") for key, child in node.items())
+        elif isinstance(node, list):
+            stack.extend((child, f"{where}[{number}]") for number, child in enumerate(node))
+        elif isinstance(node, str) and len(node) > best_len and node in value:
+            best, best_len = where, len(node)
+    return best
+
+
+_LIMIT = re.compile(r"[0-9]{1,18}")  # str.isdigit() also accepts "²" and "١", and int() has a digit limit
 _GET_PARAMS = {
     "statementId", "voidedStatementId", "agent", "verb", "activity", "registration", "related_activities",
     "related_agents", "since", "until", "limit", "format", "attachments", "ascending",
@@ -328,13 +425,27 @@ def _encode_cursor(data: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
+_MAX_SEQ = 2**63 - 1
+
+
 def _decode_cursor(text: str) -> dict[str, Any]:
+    """The query a ``more`` value carries; anything but what :func:`_encode_cursor` wrote is a 400.
+
+    It is client-controlled text: every field is type- and range-checked before it reaches SQL.
+    """
+
+    def seq(value: Any) -> bool:
+        return type(value) is int and 0 <= value <= _MAX_SEQ
+
     try:
-        data = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-        assert isinstance(data, dict) and isinstance(data["p"], dict)
+        data = loads_bounded(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)), max_depth=2)
+        assert isinstance(data, dict) and set(data) <= {"p", "h", "a", "c"} and isinstance(data.get("p"), dict)
+        assert all(isinstance(k, str) and isinstance(v, str) for k, v in data["p"].items())
+        assert seq(data.get("h")) and seq(data.get("a")) and (data.get("c") is None or seq(data["c"]))
+        P.refuse_nul(data["p"], "parameter")
         return data
-    except (ValueError, binascii.Error, AssertionError, KeyError):
-        raise InvalidParameter("the 'more' value is not one this LRS issued; start the query again") from None
+    except (ValueError, binascii.Error, AssertionError, InvalidParameter):
+        raise InvalidParameter("the 'more' value is not one this LRS issued; start the query again", parameter="more") from None
 
 
 def _get_statements(session: Session, principal: auth.Principal, x: P.XRequest) -> Response:
@@ -379,14 +490,19 @@ def _get_statements(session: Session, principal: auth.Principal, x: P.XRequest) 
             raise NotFound(f"no statement {wanted} for {key} among those these credentials stored (statements/read/mine)")
         response = _statements_payload(session, principal, [found.statement], fmt, languages, with_attachments, single=True)
         response.headers["Last-Modified"] = st.http_date(found.stored_us)
+        response.headers["X-Experience-API-Consistent-Through"] = st.format_timestamp(store.consistent_through(session, principal.tenant.id))
         return response
 
-    agent = P.agent_param(params)
+    agent = P.agent_param(params, max_depth=x.max_json_depth)
     limit_text = params.get("limit", "0")
-    if not limit_text.isdigit():
-        raise InvalidParameter(f"parameter 'limit' must be a nonnegative integer, got {limit_text!r}")
+    if not _LIMIT.fullmatch(limit_text):
+        raise InvalidParameter(f"parameter 'limit' must be a nonnegative integer (ASCII digits), got {limit_text[:40]!r}", parameter="limit")
     page_max = int(current_app.config["SMEB_LRS_PAGE_MAX"])
     limit = min(int(limit_text) or page_max, page_max)
+    # Consistent-Through first, then the query: every statement stored up to it is committed, and
+    # statements stored after it are left for the next poll (since=<header>), so a poller sees each once.
+    # The later pages of a query keep the first page's value.
+    through = cursor["c"] if cursor and cursor.get("c") is not None else store.consistent_through(session, principal.tenant.id)
     query = store.Query(
         agent=st.agent_ifi(agent) if agent else None,
         verb=P.iri_param(params, "verb"),
@@ -399,6 +515,7 @@ def _get_statements(session: Session, principal: auth.Principal, x: P.XRequest) 
         ascending=P.boolean(params, "ascending"),
         mine_agent=mine_agent,
         mine_authority=mine_authority,
+        through_us=through,
     )
     # Paging is stable under concurrent inserts: later pages never see statements newer than the first page's high-water mark.
     high = cursor["h"] if cursor else store.max_seq(session, principal.tenant.id)
@@ -407,8 +524,9 @@ def _get_statements(session: Session, principal: auth.Principal, x: P.XRequest) 
     more = ""
     if len(rows) > limit:
         rows = rows[:limit]
-        more = f"{request.path}?more=" + _encode_cursor({"p": params, "h": high, "a": rows[-1][0]})
+        more = f"{request.path}?more=" + _encode_cursor({"p": params, "h": high, "a": rows[-1][0], "c": through})
     response = _statements_payload(session, principal, [row.statement for _, row in rows], fmt, languages, with_attachments, more=more)
+    response.headers["X-Experience-API-Consistent-Through"] = st.format_timestamp(through)
     return response
 
 

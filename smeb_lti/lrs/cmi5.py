@@ -505,7 +505,14 @@ def enforce(session: Session, principal: auth.Principal, new: list[store.Prepare
     actor = json.loads(sess["actor_json"])
     extra: list[store.Prepared] = []
     mastery = sess["mastery_score"]
-    ordered = sorted(new, key=lambda p: st.parse_timestamp(p.statement.get("timestamp", st.format_timestamp(stored_us))))
+    def when(p: store.Prepared) -> int:
+        # The validator accepts ISO 8601 forms parse_timestamp does not (no seconds, "+01"): those sort as stored.
+        try:
+            return st.parse_timestamp(str(p.statement.get("timestamp") or st.format_timestamp(stored_us)))
+        except ValueError:
+            return stored_us
+
+    ordered = sorted(new, key=when)
     for p in ordered:
         statement = p.statement
         verb = statement["verb"]["id"]

@@ -22,6 +22,7 @@ from smeb_lti.lrs.errors import (
     NotFound,
     PreconditionFailed,
 )
+from xapi.jsonlimits import JsonLimitError, loads_bounded
 
 ABOUT_VERSIONS = ["1.0.0", "1.0.1", "1.0.2", "1.0.3", "2.0.0"]
 
@@ -61,19 +62,33 @@ def _document_response(doc: store.Document) -> Response:
 
 
 def _incoming(x: P.XRequest) -> tuple[bytes, str]:
+    """The body and its Content-Type; a JSON document must be JSON every later reader accepts.
+
+    Refused with 400: invalid JSON, NaN/Infinity/1e400 (stored, every GET would return invalid JSON),
+    nesting deeper than SMEB_LRS_MAX_JSON_DEPTH. U+0000 is allowed: documents are stored as bytes, and
+    ``\u0000`` is valid JSON text.
+    """
     content_type = x.header("content-type") or "application/octet-stream"
+    if len(content_type) > store.MAX_CONTENT_TYPE:
+        raise BadRequest(
+            f"the Content-Type header is longer than the {store.MAX_CONTENT_TYPE} characters this LRS stores for a document",
+            header="Content-Type",
+        )
     if x.content_type == "application/json":
         try:
-            json.loads(x.body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as error:
-            raise BadRequest(f"document sent as application/json is not valid JSON: {error}") from None
+            loads_bounded(x.body, max_depth=x.max_json_depth, allow_nul=True)
+        except JsonLimitError as error:
+            raise BadRequest(
+                f"document sent as application/json is not JSON this LRS can keep: {error.reason} (at {error.path} of the body)",
+                path=error.path,
+            ) from None
     return x.body, content_type
 
 
-def _json_object(data: bytes, what: str) -> dict[str, Any]:
+def _json_object(data: bytes, what: str, max_depth: int) -> dict[str, Any]:
     try:
-        value = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+        value = loads_bounded(data, max_depth=max_depth, allow_nul=True)
+    except JsonLimitError:
         value = None
     if not isinstance(value, dict):
         raise BadRequest(f"cannot merge: the {what} is not a JSON object (POST merges JSON objects only; use PUT to replace)")
@@ -134,8 +149,8 @@ def _write_or_read(
     if existing is not None:
         if existing.content_type.split(";")[0].strip().lower() != "application/json" or x.content_type != "application/json":
             raise BadRequest("cannot merge: both the stored and the posted document must be application/json (use PUT to replace)")
-        merged = _json_object(existing.content, "stored document")
-        merged.update(_json_object(content, "posted document"))
+        merged = _json_object(existing.content, "stored document", x.max_json_depth)
+        merged.update(_json_object(content, "posted document", x.max_json_depth))
         store.put_document(
             session, tenant_id, scope, doc_id, json.dumps(merged, ensure_ascii=False).encode("utf-8"), "application/json",
             expected_etag=existing.etag,  # a merge must not lose a concurrent write either
@@ -170,7 +185,7 @@ def state(session: Session, principal: Principal, x: P.XRequest) -> Response:
     P.check_allowed(x.params, allowed, "activities/state")
     P.timestamp_param(x.params, "since")
     activity_id = P.iri_param(x.params, "activityId", is_required=True)
-    agent = P.agent_param(x.params, required=True)
+    agent = P.agent_param(x.params, required=True, max_depth=x.max_json_depth)
     assert agent is not None and activity_id is not None
     registration = P.uuid_param(x.params, "registration")
     _token_agent_guard(principal, agent)
@@ -202,7 +217,7 @@ def agent_profile(session: Session, principal: Principal, x: P.XRequest) -> Resp
     read = x.method in ("GET", "HEAD")
     principal.require("profile", read=read)
     P.check_allowed(x.params, {"agent", "profileId"} | ({"since"} if read else set()), "agents/profile")
-    agent = P.agent_param(x.params, required=True)
+    agent = P.agent_param(x.params, required=True, max_depth=x.max_json_depth)
     assert agent is not None
     _token_agent_guard(principal, agent)
     scope = store.DocumentScope("agent", agent_ifi=st.agent_ifi(agent))
@@ -240,7 +255,7 @@ def agents(session: Session, principal: Principal, x: P.XRequest) -> Response:
         raise BadRequest("the Agents resource only supports GET")
     principal.require("statements/read", "statements/read/mine", "profile", "state", read=True)
     P.check_allowed(x.params, {"agent"}, "agents")
-    agent = P.agent_param(x.params, required=True)
+    agent = P.agent_param(x.params, required=True, max_depth=x.max_json_depth)
     assert agent is not None
     if agent.get("objectType") == "Group":
         raise BadRequest("the Agents resource takes an Agent, not a Group")

@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl
 
 from smeb_lti.lrs import statements as st
 from smeb_lti.lrs.errors import BadRequest, InvalidParameter, PayloadTooLarge
+from xapi.jsonlimits import DEFAULT_MAX_DEPTH
 
 SUPPORTED = {"1.0": "1.0.3", "2.0": "2.0.0"}
 _VERSION_RE = re.compile(r"^(1\.0|2\.0)(\.\d+)?$")
@@ -30,6 +31,7 @@ class XRequest:
     body: bytes
     alternate: bool = False
     version: str = "1.0.3"
+    max_json_depth: int = DEFAULT_MAX_DEPTH  # SMEB_LRS_MAX_JSON_DEPTH: for bodies and JSON parameters (agent=)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -49,14 +51,36 @@ def _single(pairs: list[tuple[str, str]], where: str) -> dict[str, str]:
     return out
 
 
-def from_flask(method: str, query_string: bytes, headers: Mapping[str, str], body: bytes, max_body: int) -> XRequest:
-    """Build the XRequest, unfolding the alternate request syntax and checking size and version."""
+_NUL = "\x00"
+
+
+def refuse_nul(pairs: Mapping[str, str], what: str) -> None:
+    """400 naming the parameter/header: U+0000 cannot be stored (PostgreSQL text) nor sensibly matched.
+
+    Without this a NUL in ``?activity=`` reached PostgreSQL, whose driver refused the query: a 500
+    "could not reach its database". One C-speed search per value on the hot path.
+    """
+    for name, value in pairs.items():
+        if _NUL in name or _NUL in value:
+            shown = name.replace(_NUL, "\\0")
+            raise InvalidParameter(
+                f"{what} {shown!r} contains a NUL character (U+0000), which this LRS cannot store or match; remove it",
+                **{what: shown},
+            )
+
+
+def from_flask(
+    method: str, query_string: bytes, headers: Mapping[str, str], body: bytes, max_body: int, max_json_depth: int = DEFAULT_MAX_DEPTH
+) -> XRequest:
+    """Build the XRequest, unfolding the alternate request syntax and checking size, version and NULs."""
     if len(body) > max_body:
         raise PayloadTooLarge(f"request body is {len(body)} bytes; this LRS accepts at most {max_body} (SMEB_LRS_MAX_BODY)")
     try:
         query = _single(parse_qsl(query_string.decode("utf-8"), keep_blank_values=True, strict_parsing=False), "query string")
     except UnicodeDecodeError:
         raise InvalidParameter("query string is not UTF-8") from None
+    refuse_nul(query, "parameter")
+    refuse_nul(headers, "header")
     lowered = {k.lower(): v for k, v in headers.items()}
     request = XRequest(method=method, params=query, headers=lowered, body=body)
     if "method" in query:
@@ -75,6 +99,7 @@ def from_flask(method: str, query_string: bytes, headers: Mapping[str, str], bod
             form = _single(parse_qsl(body.decode("utf-8"), keep_blank_values=True), "form body")
         except UnicodeDecodeError:
             raise BadRequest("alternate-syntax form body is not UTF-8") from None
+        refuse_nul({name: value for name, value in form.items() if name != "content"}, "parameter")
         params: dict[str, str] = {}
         new_headers = {k: v for k, v in lowered.items() if k not in ("content-type", "content-length")}
         content = b""
@@ -100,6 +125,7 @@ def from_flask(method: str, query_string: bytes, headers: Mapping[str, str], bod
         if content and "content-type" not in new_headers:
             new_headers["content-type"] = "application/json"
         request = XRequest(method=intended, params=params, headers=new_headers, body=content, alternate=True)
+    request.max_json_depth = max_json_depth
     request.version = negotiate_version(request.header("x-experience-api-version"))
     if request.alternate and request.version.startswith("2."):
         raise BadRequest("xAPI 2.0.0 removed the alternate request syntax (?method=); send a normal request")
@@ -155,14 +181,16 @@ def timestamp_param(params: Mapping[str, str], name: str) -> int | None:
         raise InvalidParameter(f"parameter {name!r}: {error}") from None
 
 
-def agent_param(params: Mapping[str, str], name: str = "agent", required: bool = False) -> dict[str, Any] | None:
+def agent_param(
+    params: Mapping[str, str], name: str = "agent", required: bool = False, max_depth: int = DEFAULT_MAX_DEPTH
+) -> dict[str, Any] | None:
     value = params.get(name)
     if value is None:
         if required:
             raise InvalidParameter(f"parameter {name!r} is required (a JSON Agent object)")
         return None
     try:
-        return st.parse_agent_param(value, name)
+        return st.parse_agent_param(value, name, max_depth=max_depth)
     except ValueError as error:
         raise InvalidParameter(str(error)) from None
 

@@ -11,6 +11,8 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timezone
 from typing import Any
 
+from xapi.jsonlimits import DEFAULT_MAX_DEPTH, JsonLimitError, loads_bounded
+
 VOIDED = "http://adlnet.gov/expapi/verbs/voided"
 SIGNATURE_USAGE = "http://adlnet.gov/expapi/attachments/signature"
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -45,14 +47,15 @@ def agent_ifis(agent: Any) -> Iterator[str]:
                 yield ifi
 
 
-def parse_agent_param(text: str, name: str = "agent") -> dict[str, Any]:
-    """Parse an ``agent`` query parameter: a JSON Agent (or identified Group) with exactly one IFI."""
-    import json
+def parse_agent_param(text: str, name: str = "agent", max_depth: int = DEFAULT_MAX_DEPTH) -> dict[str, Any]:
+    """Parse an ``agent`` query parameter: a JSON Agent (or identified Group) with exactly one IFI.
 
+    Parsed with :func:`xapi.jsonlimits.loads_bounded`: 50,000 nested brackets were a RecursionError (500).
+    """
     try:
-        agent = json.loads(text)
-    except ValueError as error:
-        raise ValueError(f"parameter '{name}' is not valid JSON ({error}); send a URL-encoded Agent object") from error
+        agent = loads_bounded(text, max_depth=max_depth)
+    except JsonLimitError as error:
+        raise ValueError(f"parameter '{name}' is not a usable JSON Agent: {error.reason} (at {error.path}); send a URL-encoded Agent object") from None
     if not isinstance(agent, dict):
         raise ValueError(f"parameter '{name}' must be a JSON object (an Agent)")  # noqa: TRY004 (becomes a 400)
     present = [key for key in _IFI_KEYS if key in agent]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +25,10 @@ from smeb_lti.lrs.errors import NotFound
 
 SEQ = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 IRI = sa.String(2048)
+# Longest identifier (IRI, IFI) stored in an indexed column, in UTF-8 bytes: VARCHAR(2048) counts
+# characters, but a PostgreSQL btree entry holds at most ~2,700 bytes, so bytes are what must be bounded.
+MAX_INDEXED_BYTES = 2048
+MAX_CONTENT_TYPE = 255  # lrs_documents.content_type, lrs_attachments.content_type
 metadata = Base.metadata
 
 tenants = sa.Table(
@@ -157,6 +162,17 @@ cmi5_courses = sa.Table(
     sa.Column("imported_us", sa.BigInteger(), nullable=False),
 )
 
+# One row per tenant: the ``stored`` of its latest statement write (lrs_0004). Writers advance it as
+# the last step before inserting, and hold its row lock until they commit, so ``stored`` values are
+# handed out in commit order; readers take it as X-Experience-API-Consistent-Through. See
+# :func:`advance_clock` and :func:`consistent_through`.
+clock = sa.Table(
+    "lrs_clock",
+    metadata,
+    sa.Column("tenant_id", sa.Integer(), primary_key=True),
+    sa.Column("stored_us", sa.BigInteger(), nullable=False),
+)
+
 _last_us = 0
 
 
@@ -166,6 +182,58 @@ def now_us() -> int:
     value = (time.time_ns() // 1_000_000) * 1000
     _last_us = max(_last_us, value)
     return _last_us
+
+
+def advance_clock(session: Session, tenant_id: int) -> int:
+    """The ``stored`` (µs, whole ms) for the statements this transaction writes: later than every earlier one.
+
+    One upsert on the tenant's ``lrs_clock`` row: ``max(now, previous + 1 ms)``. Its row lock (PostgreSQL)
+    or the database write lock (SQLite) is held until the transaction ends, so a writer that takes the
+    clock after another commits after it: ``stored`` grows in commit order on every host and worker, and
+    the committed clock value is a point up to which every statement is visible (Communication 2.1.3,
+    X-Experience-API-Consistent-Through). Call it as late as possible: it serializes a tenant's writers
+    from here to their commit. The 1 ms step keeps ``stored`` distinct per write at the millisecond
+    precision it is shown with, so ``since=<Consistent-Through>`` never skips a later write.
+    """
+    # Driver-level SQL (constant text, bound values): built with sa.insert().on_conflict_do_update() it
+    # cost ~1.5 ms of SQLAlchemy statement construction per write, more than the database's own work.
+    sql = _CLOCK_SQL["postgresql" if _dialect(session) == "postgresql" else "sqlite"]
+    value = int(session.connection().exec_driver_sql(sql, (tenant_id, now_us())).scalar_one())
+    _remember_through(tenant_id, value)
+    return value
+
+
+_CLOCK_SQL = {
+    "postgresql": "INSERT INTO lrs_clock (tenant_id, stored_us) VALUES (%s, %s) ON CONFLICT (tenant_id) "
+    "DO UPDATE SET stored_us = greatest(excluded.stored_us, lrs_clock.stored_us + 1000) RETURNING stored_us",
+    "sqlite": "INSERT INTO lrs_clock (tenant_id, stored_us) VALUES (?, ?) ON CONFLICT (tenant_id) "
+    "DO UPDATE SET stored_us = max(excluded.stored_us, lrs_clock.stored_us + 1000) RETURNING stored_us",
+}
+_through: dict[int, int] = {}
+
+
+def _remember_through(tenant_id: int, value: int) -> None:
+    if value > _through.get(tenant_id, -1):
+        _through[tenant_id] = value
+
+
+def consistent_through(session: Session, tenant_id: int) -> int:
+    """X-Experience-API-Consistent-Through (µs): every statement with ``stored`` up to it is visible now.
+
+    The committed clock value: the writer that set it has committed, and so has every writer before it
+    (they held the clock until their commit); every later writer gets a larger ``stored``. 0 before the
+    first write. A GET bounds its results by this value, so ``since=<header>`` sees each statement once.
+    """
+    value = session.execute(sa.select(clock.c.stored_us).where(clock.c.tenant_id == tenant_id)).scalar_one_or_none()
+    result = int(value or 0)
+    _remember_through(tenant_id, result)
+    return result
+
+
+def last_known_through(tenant_id: int | None) -> int:
+    """A Consistent-Through this process has seen for the tenant (0 if none), for error answers that do
+    not reach the database: any value once read stays valid, since visible statements stay visible."""
+    return _through.get(tenant_id, 0) if tenant_id is not None else 0
 
 
 def sha256_hex(text: str) -> str:
@@ -180,7 +248,13 @@ class Tenant:
     name: str
 
 
+_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+
+
 def tenant_by_slug(session: Session, slug: str) -> Tenant | None:
+    # A slug that cannot exist is not looked up: a NUL in the path would fail in PostgreSQL's driver (500).
+    if not _SLUG.fullmatch(slug):
+        return None
     row = session.execute(sa.select(tenants).where(tenants.c.slug == slug)).first()
     return Tenant(row.id, row.slug, row.name) if row else None
 
@@ -207,8 +281,9 @@ class Prepared:
     """A validated statement ready to store, with its derived index columns."""
 
     statement: dict[str, Any]
-    stored_us: int
+    stored_us: int  # provisional until insert_statements takes the tenant's clock
     links: set[tuple[str, str, bool]] = field(default_factory=set)
+    timestamp_is_stored: bool = False  # no timestamp was sent: it is set to ``stored`` (Data 2.4.7)
 
     @property
     def id(self) -> str:
@@ -338,7 +413,7 @@ def insert_statements(
     prepared: Sequence[Prepared],
     raw_attachments: dict[str, tuple[str, bytes]],
     update_definitions: bool,
-) -> None:
+) -> int | None:
     """Store new statements (already checked for conflicts), their links, attachments and voiding.
 
     A fixed number of SQL round trips per batch, whatever its size (SQLite: per 500 statements):
@@ -347,9 +422,19 @@ def insert_statements(
 
     ``update_definitions``: the caller may change canonical Activity definitions (``define`` scope);
     without it, statements only fill gaps in them (see :func:`statements.merge_definition`).
+
+    ``stored`` is assigned here, from :func:`advance_clock` (so in commit order); returns it (None
+    when there was nothing to store).
     """
     if not prepared:
-        return
+        return None
+    stored_us = advance_clock(session, tenant_id)
+    stored = st.format_timestamp(stored_us)
+    for p in prepared:
+        p.stored_us = stored_us
+        p.statement["stored"] = stored
+        if p.timestamp_is_stored:
+            p.statement["timestamp"] = stored
     rows = [p.row(tenant_id) for p in prepared]
     # Mark as voided at insert time when a voiding statement for it arrived earlier. A voiding
     # statement is never voided (Data 2.3.2), whichever order the two arrive in: the ``voiding``
@@ -404,6 +489,7 @@ def insert_statements(
         [(activity["id"], activity["definition"]) for p in prepared for activity in st.activities_with_definitions(p.statement)],
         trusted=update_definitions,
     )
+    return stored_us
 
 
 def _merge_activities(session: Session, tenant_id: int, found: list[tuple[str, dict[str, Any]]], trusted: bool) -> None:
@@ -486,6 +572,7 @@ class Query:
     ascending: bool = False
     mine_agent: str | None = None  # statements/read/mine for launch tokens: only this actor's statements
     mine_authority: str | None = None  # statements/read/mine for Basic credentials: only what it stored
+    through_us: int | None = None  # Consistent-Through of this read: later statements wait for the next one
 
 
 def _filtered(table: Any, tenant_id: int, q: Query, link_exists: bool = False) -> tuple[Any, list[Any], Any, bool]:
@@ -550,6 +637,8 @@ def query_statements(
             where.append(table.c.stored_us > q.since_us)
         if q.until_us is not None:
             where.append(table.c.stored_us <= q.until_us)
+        if q.through_us is not None:
+            where.append(table.c.stored_us <= q.through_us)
         if q.mine_agent:
             where.append(table.c.actor_ifi == q.mine_agent)
         if after_seq is not None:

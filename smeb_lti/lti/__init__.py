@@ -32,3 +32,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(registration_bp)
     register_error_handlers(app)
+    # Staff pages of every part render their links and forms with these (smeb_lti.lti.binding).
+    from smeb_lti.lti import binding
+
+    app.jinja_env.globals.update(staff_link=binding.staff_link, staff_ticket_field=binding.ticket_field)

@@ -112,5 +112,23 @@ class ToolKeyError(LtiError):
     default = "the tool's signing key is unavailable: run `smeb keys rotate` or check SMEB_KEY_ENCRYPTION_KEY"
 
 
+class RateLimited(LtiError):
+    """429: too many requests of this kind from this address or platform; ``retry_after`` in seconds."""
+
+    status = 429
+    default = "too many requests: wait a minute and try again"
+
+    def __init__(self, message: str | None = None, retry_after: int = 60) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class TokenTooLarge(LtiError):
+    """413: the posted id_token is larger than ``SMEB_MAX_ID_TOKEN_BYTES``; refused before it is parsed."""
+
+    status = 413
+    default = "the id_token is too large"
+
+
 class LtiConfigError(Exception):
     """The ``SMEB_*`` LTI configuration is invalid; raised at start-up, names the variable."""

@@ -23,7 +23,7 @@ from pylti1p3.lineitem import LineItem
 from werkzeug.wrappers import Response as BaseResponse
 
 from smeb_lti.db import session_scope
-from smeb_lti.lti import keys, launches, registrations, relaunch
+from smeb_lti.lti import binding, keys, launches, registrations, relaunch
 from smeb_lti.lti.errors import (
     DeepLinkingError,
     Forbidden,
@@ -31,8 +31,10 @@ from smeb_lti.lti.errors import (
     LoginError,
     LtiError,
     PlatformUnreachable,
+    RateLimited,
     ReplayedToken,
     StateError,
+    TokenTooLarge,
     UnknownDeployment,
 )
 from smeb_lti.lti.services import LtiServices, lti_services
@@ -95,6 +97,8 @@ def login() -> BaseResponse:
         if "lti_deployment_id" in params:
             registrations.require_deployment(registration, params["lti_deployment_id"])
         reg_id, client_id, auth_login_url = registration.id, registration.client_id, registration.auth_login_url
+    # Counted only now: a login for an unregistered issuer or client was answered from a read and wrote nothing.
+    services.login_limiter.check(request.remote_addr, params["iss"])
 
     state = secrets.token_urlsafe(32)
     nonce = secrets.token_urlsafe(32)
@@ -107,12 +111,11 @@ def login() -> BaseResponse:
         platform_origin=_origin(auth_login_url),
         login_params=params,
     )
+    # One row per login: the nonce lives in the state record (no row of its own). The state is single-use
+    # (the launch consumes it atomically), so the nonce bound to it can be used once only as well.
     services.store.put("state:" + state, record.to_json(), STATE_TTL)
     if isinstance(services.store, DbStore) and secrets.randbelow(50) == 0:
-        services.store.purge_expired()  # now and then, so table lti_kv does not grow with old states
-    sessions = services.session_service()
-    sessions.set_launch_data_lifetime(STATE_TTL)
-    sessions.save_nonce(nonce)
+        services.store.purge_expired()  # now and then, so table lti_kv does not grow with old states and counters
 
     auth = {
         "scope": "openid",
@@ -177,10 +180,25 @@ def _repost(services: LtiServices, state: str, id_token: str) -> Response:
     )
 
 
+def _check_size(services: LtiServices) -> None:
+    """Refuse an oversized launch before its form or token is parsed (``SMEB_MAX_ID_TOKEN_BYTES``)."""
+    limit = services.settings.max_id_token_bytes
+    too_large = TokenTooLarge(
+        f"the id_token is larger than {limit} bytes (SMEB_MAX_ID_TOKEN_BYTES); an LTI launch is a few kilobytes: "
+        "check what the platform puts into its claims"
+    )
+    # The whole body first (state, id_token and a few small fields): the form is not even read.
+    if request.content_length is not None and request.content_length > limit + 8192:
+        raise too_large
+    if len((request.form.get("id_token") or "").encode("utf-8")) > limit:
+        raise too_large
+
+
 @bp.post("/lti/launch")
 def launch() -> BaseResponse:
     """The OIDC authentication response: validate the id_token and hand the learner to the player."""
     services = lti_services()
+    _check_size(services)
     if request.form.get("error"):
         raise LoginError(f"the platform refused the login: {request.form.get('error')}: {request.form.get('error_description') or ''}".strip())
     state = request.form.get("state") or ""
@@ -193,7 +211,7 @@ def launch() -> BaseResponse:
 
     cookie = request.cookies.get(STATE_COOKIE + state) or ""
     proof = request.form.get("lti_storage_proof")
-    holds_state = _same(cookie, state)
+    holds_state = via_cookie = _same(cookie, state)
     if not holds_state and proof is None and not request.form.get("lti_repost") and not _secure(services):
         return _repost(services, state, id_token)
     if not holds_state and record.storage_target and record.storage_secret:
@@ -239,7 +257,14 @@ def launch() -> BaseResponse:
         )
     base = services.public_url(request.url_root)
     where = "/deep-link/" if context.is_deep_linking else "/play/"
-    response = redirect(base + where + context.launch_id, code=303)
+    target = base + where + context.launch_id
+    if context.is_instructor and not via_cookie:
+        # This browser sends no cookie to the tool (it proved the launch through the platform's storage):
+        # the first page gets a single-use ticket instead, and hands fresh ones to its staff links.
+        target += f"?{binding.TICKET}={binding.issue_ticket(context.launch_id)}"
+    response = redirect(target, code=303)
+    if context.is_instructor:
+        binding.bind(response, context.launch_id, secure=_secure(services), max_age=services.settings.launch_ttl)
     _clear_state_cookie(response, services, state)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -280,6 +305,7 @@ def _deep_link_context(launch_id: str) -> Any:
         raise Forbidden("this launch is not a deep-linking request: add the activity from the LMS's 'select content' button")
     if not context.is_instructor:
         raise Forbidden("only instructors and course designers can choose content")
+    binding.require_bound_browser(launch_id)
     return context
 
 
@@ -364,14 +390,18 @@ def _error_response(error: LtiError) -> Response:
     wants_json = request.accept_mimetypes.best == "application/json" or request.path.startswith("/.well-known/")
     if wants_json:
         response = jsonify({"error": type(error).__name__, "message": error.message})
+    elif isinstance(error, binding.BrowserNotBound):
+        response = Response(render_template("lti/not_bound.html"), mimetype="text/html")
     else:
         response = Response(
             render_template("lti/error.html", message=error.message, retry_url=getattr(error, "retry_url", None)),
             mimetype="text/html",
         )
     response.status_code = error.status
-    # Nothing of a failed launch stays behind in the browser either.
-    state = request.form.get("state") if request.method == "POST" else None
+    if isinstance(error, RateLimited):
+        response.headers["Retry-After"] = str(error.retry_after)
+    # Nothing of a failed launch stays behind in the browser either. (An oversized launch is not read at all.)
+    state = request.form.get("state") if request.method == "POST" and not isinstance(error, TokenTooLarge) else None
     if state and STATE_COOKIE + state in request.cookies:
         _clear_state_cookie(response, services, state)
     response.headers["Cache-Control"] = "no-store"

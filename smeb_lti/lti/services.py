@@ -15,6 +15,7 @@ from pylti1p3.contrib.flask import FlaskRequest
 from sqlalchemy.orm import Session, sessionmaker
 
 from smeb_lti.lti import launches
+from smeb_lti.lti.ratelimit import LoginLimiter
 from smeb_lti.lti.settings import LtiSettings
 from smeb_lti.lti.storage import (
     DbStore,
@@ -43,6 +44,7 @@ class LtiServices:
     key_sets: PlatformKeySets
     tool_conf: DbToolConf
     connector_cls: type[ToolServiceConnector]
+    login_limiter: LoginLimiter
 
     @classmethod
     def build(cls, settings: LtiSettings, sessions: sessionmaker[Session]) -> LtiServices:
@@ -55,9 +57,10 @@ class LtiServices:
             store=store,
             fernet=fernet,
             http=http,
-            key_sets=PlatformKeySets(store, http, settings.jwks_ttl),
+            key_sets=PlatformKeySets(store, http, settings.jwks_ttl, settings.jwks_refetch_interval),
             tool_conf=DbToolConf(sessions, fernet),
             connector_cls=bind_connector(store),
+            login_limiter=LoginLimiter(store, settings.login_rate_per_address, settings.login_rate_per_issuer),
         )
 
     def session_service(self) -> PylitiSessionService:
@@ -78,6 +81,7 @@ class LtiServices:
             requests_session=self.http,
             service_connector_cls=self.connector_cls,
             key_sets=self.key_sets,
+            max_token_lifetime=self.settings.max_token_lifetime,
         )
 
     def restore(self, launch_id: str) -> ToolMessageLaunch:

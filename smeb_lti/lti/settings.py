@@ -11,6 +11,14 @@
 - ``SMEB_LTI_HTTP_TIMEOUT``: seconds for calls to platforms (JWKS, tokens, registration), default 10.
 - ``SMEB_LTI_JWKS_TTL``: seconds a platform's key set is cached, default 3600.
 - ``SMEB_LTI_LAUNCH_TTL``: seconds a launch stays usable by the player, default 43200 (12 h).
+- ``SMEB_LTI_JWKS_REFETCH_INTERVAL``: at most one re-fetch of a platform's key set per this many seconds
+  (an unknown ``kid``: a rotated key, or a forged token), default 10.
+- ``SMEB_LOGIN_RATE_PER_ADDRESS``: OIDC login initiations per minute from one client address, default 60.
+- ``SMEB_LOGIN_RATE_PER_ISSUER``: OIDC login initiations per minute for one registered issuer, default 1200.
+- ``SMEB_MAX_ID_TOKEN_BYTES``: the largest id_token a launch may post, default 65536 (64 KiB).
+- ``SMEB_MAX_TOKEN_LIFETIME``: how far in the future an id_token's ``exp`` may be, in seconds, default 3600.
+- ``SMEB_STAFF_TICKET_TTL``: seconds a single-use staff-page ticket lives (browsers without the
+  launch cookie, e.g. an LMS iframe with third-party cookies blocked), default 600.
 
 Each value may also come from the Flask config (``create_app({...})``), which wins over the environment.
 """
@@ -39,6 +47,12 @@ NAMES = (
     "SMEB_LTI_HTTP_TIMEOUT",
     "SMEB_LTI_JWKS_TTL",
     "SMEB_LTI_LAUNCH_TTL",
+    "SMEB_LTI_JWKS_REFETCH_INTERVAL",
+    "SMEB_LOGIN_RATE_PER_ADDRESS",
+    "SMEB_LOGIN_RATE_PER_ISSUER",
+    "SMEB_MAX_ID_TOKEN_BYTES",
+    "SMEB_MAX_TOKEN_LIFETIME",
+    "SMEB_STAFF_TICKET_TTL",
 )
 
 
@@ -52,19 +66,25 @@ class LtiSettings:
     http_timeout: float
     jwks_ttl: int
     launch_ttl: int
+    jwks_refetch_interval: int = 10
+    login_rate_per_address: int = 60
+    login_rate_per_issuer: int = 1200
+    max_id_token_bytes: int = 65536
+    max_token_lifetime: int = 3600
+    staff_ticket_ttl: int = 600
 
     @property
     def production(self) -> bool:
         return self.env == "production"
 
 
-def _number(raw: str | None, name: str, default: float, *, integer: bool = False) -> Any:
+def _number(raw: str | None, name: str, default: float, *, integer: bool = False, unit: str = "seconds") -> Any:
     if raw in (None, ""):
         return int(default) if integer else float(default)
     try:
         value = int(str(raw)) if integer else float(str(raw))
     except ValueError:
-        raise LtiConfigError(f"{name}={raw!r}: expected a {'whole ' if integer else ''}number of seconds") from None
+        raise LtiConfigError(f"{name}={raw!r}: expected a {'whole ' if integer else ''}number of {unit}") from None
     if value <= 0:
         raise LtiConfigError(f"{name}={raw!r}: must be greater than 0")
     return value
@@ -156,4 +176,18 @@ def load(config: Mapping[str, Any], env: Mapping[str, str] | None = None, data_d
         http_timeout=_number(raw("SMEB_LTI_HTTP_TIMEOUT"), "SMEB_LTI_HTTP_TIMEOUT", 10),
         jwks_ttl=_number(raw("SMEB_LTI_JWKS_TTL"), "SMEB_LTI_JWKS_TTL", 3600, integer=True),
         launch_ttl=_number(raw("SMEB_LTI_LAUNCH_TTL"), "SMEB_LTI_LAUNCH_TTL", 43200, integer=True),
+        jwks_refetch_interval=_number(raw("SMEB_LTI_JWKS_REFETCH_INTERVAL"), "SMEB_LTI_JWKS_REFETCH_INTERVAL", 10, integer=True),
+        login_rate_per_address=_number(raw("SMEB_LOGIN_RATE_PER_ADDRESS"), "SMEB_LOGIN_RATE_PER_ADDRESS", 60, integer=True, unit="logins per minute"),
+        login_rate_per_issuer=_number(raw("SMEB_LOGIN_RATE_PER_ISSUER"), "SMEB_LOGIN_RATE_PER_ISSUER", 1200, integer=True, unit="logins per minute"),
+        max_id_token_bytes=_bounded(raw("SMEB_MAX_ID_TOKEN_BYTES"), "SMEB_MAX_ID_TOKEN_BYTES", 65536, 1024, 1048576, "bytes"),
+        max_token_lifetime=_number(raw("SMEB_MAX_TOKEN_LIFETIME"), "SMEB_MAX_TOKEN_LIFETIME", 3600, integer=True),
+        staff_ticket_ttl=_number(raw("SMEB_STAFF_TICKET_TTL"), "SMEB_STAFF_TICKET_TTL", 600, integer=True),
     )
+
+
+def _bounded(raw: str | None, name: str, default: int, low: int, high: int, unit: str) -> int:
+    """A whole number between ``low`` and ``high``: a limit outside makes no sense (too small breaks real launches)."""
+    value = int(_number(raw, name, default, integer=True, unit=unit))
+    if not low <= value <= high:
+        raise LtiConfigError(f"{name}={raw!r}: expected {low} to {high} {unit}")
+    return value

@@ -19,7 +19,8 @@ from typing import Any, Protocol
 
 from pylti1p3.launch_data_storage.base import LaunchDataStorage
 from pylti1p3.session import SessionService
-from sqlalchemy import DateTime, String, Text, delete, select
+from sqlalchemy import DateTime, Integer, String, Text, cast, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
@@ -50,6 +51,10 @@ class KeyValueStore(Protocol):
         ...
 
     def delete(self, key: str) -> None: ...
+
+    def hit(self, keys: t.Sequence[str], ttl: int) -> list[int]:
+        """Add one to each counter (created at 1 with this time-to-live) and return the new counts, atomically each."""
+        ...
 
 
 def _now() -> datetime:
@@ -107,6 +112,23 @@ class DbStore:
         with session_scope(self._sessions) as session:
             session.execute(delete(KvEntry).where(KvEntry.key == key))
 
+    def hit(self, keys: t.Sequence[str], ttl: int) -> list[int]:
+        # One upsert per counter (INSERT ... ON CONFLICT DO UPDATE ... RETURNING), all in one transaction:
+        # atomic across workers on SQLite and PostgreSQL, one commit per request. Callers put the time
+        # window into the key, so an old window's row simply expires and is purged with the rest.
+        counts = []
+        with session_scope(self._sessions) as session:
+            insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+            expires = _now() + timedelta(seconds=ttl)
+            for key in keys:
+                statement = insert(KvEntry).values(key=key, value="1", expires_at=expires)
+                statement = statement.on_conflict_do_update(
+                    index_elements=[KvEntry.key],
+                    set_={"value": cast(cast(KvEntry.value, Integer) + 1, String)},
+                ).returning(KvEntry.value)
+                counts.append(int(session.execute(statement).scalar_one()))
+        return counts
+
     def purge_expired(self) -> int:
         with session_scope(self._sessions) as session:
             return session.execute(delete(KvEntry).where(KvEntry.expires_at <= _now())).rowcount or 0  # type: ignore[attr-defined]
@@ -143,6 +165,13 @@ class RedisStore:
 
     def delete(self, key: str) -> None:
         self._redis.delete(self.prefix + key)
+
+    def hit(self, keys: t.Sequence[str], ttl: int) -> list[int]:
+        pipe = self._redis.pipeline()
+        for key in keys:
+            pipe.set(self.prefix + key, 0, ex=max(1, ttl), nx=True)  # the window starts with its first hit
+            pipe.incr(self.prefix + key)
+        return [int(v) for v in pipe.execute()[1::2]]
 
     def keys(self, prefix: str) -> list[str]:
         return [k.decode()[len(self.prefix) :] for k in self._redis.scan_iter(self.prefix + prefix + "*")]

@@ -14,12 +14,15 @@ stored unless everything holds:
    ``exp``/``nbf``/``iat`` with 60 s of clock skew;
 5. deployment id registered for that registration;
 6. the LTI message itself (version, message type, roles, sub, resource link / deep-linking settings);
-7. nonce: the one issued with this state, consumed atomically (a replay fails even on another worker).
+7. nonce: the one issued with this state (the state is consumed atomically first, so a replay fails even on
+   another worker); ``exp`` at most ``SMEB_MAX_TOKEN_LIFETIME`` ahead, ``iat`` not in the future.
 """
 
 from __future__ import annotations
 
 import hashlib
+import secrets
+import time
 import typing as t
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,8 +31,8 @@ from typing import Any
 import jwt
 import requests
 from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskRequest
-from pylti1p3.exception import LtiException
-from pylti1p3.service_connector import REQUESTS_USER_AGENT, ServiceConnector
+from pylti1p3.exception import LtiException, LtiServiceException
+from pylti1p3.service_connector import REQUESTS_USER_AGENT, ServiceConnector, TServiceConnectorResponse
 
 from smeb_lti.lti import claims as c
 from smeb_lti.lti import registrations
@@ -71,12 +74,26 @@ def _digest(*parts: str) -> str:
 
 
 class PlatformKeySets:
-    """Platform JWKS, cached in the shared store for ``ttl`` seconds and re-fetched when an unknown ``kid`` arrives."""
+    """Platform JWKS, cached in the shared store for ``ttl`` seconds and re-fetched when an unknown ``kid`` arrives.
 
-    def __init__(self, store: KeyValueStore, http: requests.Session, ttl: int) -> None:
+    Right after a platform rotates its key, many launches signed with the new key arrive together,
+    on several workers. The re-fetch is *single-flight* per key set URL: one worker takes a lock in
+    the shared store and fetches; the others wait for the lock to go and then read the refreshed
+    cache (they never refuse because someone else won the race). Re-fetches of one key set are at
+    most one per ``refetch_interval`` seconds, so a stream of tokens with made-up kids cannot make
+    the tool hammer the platform.
+    """
+
+    POLL = 0.05  # seconds between looks at the lock while another worker fetches
+
+    def __init__(self, store: KeyValueStore, http: requests.Session, ttl: int, refetch_interval: int = 10, wait: float | None = None) -> None:
         self._store = store
         self._http = http
         self._ttl = ttl
+        self._refetch_interval = refetch_interval
+        # The longest a launch waits for another worker's fetch: that fetch's own timeout and a margin.
+        timeout = getattr(http, "timeout", 10)
+        self._wait = wait if wait is not None else float(timeout) + 2.0
 
     def fetch(self, url: str) -> dict[str, Any]:
         try:
@@ -94,14 +111,37 @@ class PlatformKeySets:
         self._store.put("jwks:" + _digest(url), body, self._ttl)
         return body
 
-    def key(self, url: str, kid: str, alg: str) -> jwt.PyJWK:
+    def _cached(self, url: str) -> dict[str, Any] | None:
         cached = self._store.get("jwks:" + _digest(url))
-        keyset = cached if isinstance(cached, dict) else self.fetch(url)
+        return cached if isinstance(cached, dict) else None
+
+    def refresh(self, url: str) -> dict[str, Any] | None:
+        """The key set after a single-flight re-fetch; ``None`` if nothing is cached and no fetch was allowed.
+
+        Whoever adds the lock fetches (if the last re-fetch is older than ``refetch_interval``); everyone
+        else waits until the lock is gone and reads the cache the winner wrote.
+        """
+        lock = "jwks-lock:" + _digest(url)
+        if self._store.add(lock, True, int(self._wait) + 1):
+            try:
+                if self._store.add("jwks-recent:" + _digest(url), True, self._refetch_interval):
+                    return self.fetch(url)
+                return self._cached(url)
+            finally:
+                self._store.delete(lock)
+        deadline = time.monotonic() + self._wait
+        while time.monotonic() < deadline and self._store.get(lock) is not None:
+            time.sleep(self.POLL)
+        return self._cached(url)
+
+    def key(self, url: str, kid: str, alg: str) -> jwt.PyJWK:
+        cached = self._cached(url)
+        keyset = cached if cached is not None else self.fetch(url)
         found = _find_key(keyset, kid)
-        # The platform may have rotated its key: fetch again, but once per (url, kid) a minute,
-        # so a stream of forged kids cannot make us hammer the platform.
-        if found is None and cached is not None and self._store.add("jwks-miss:" + _digest(url, kid), True, 60):
-            found = _find_key(self.fetch(url), kid)
+        if found is None and cached is not None:
+            # The platform may have rotated its key: re-fetch (single-flight, rate-limited) and look again.
+            refreshed = self.refresh(url)
+            found = _find_key(refreshed, kid) if refreshed is not None else None
         if found is None:
             raise PlatformKeyError(f"the platform's key set at {url} has no key with kid {kid!r}; the token is refused")
         if found.get("kty") != "RSA" or found.get("alg", alg) != alg:
@@ -153,6 +193,26 @@ class ToolServiceConnector(ServiceConnector):
             return super().get_access_token(scopes)
         except requests.RequestException as error:
             raise PlatformUnreachable(f"the platform's token endpoint {self._registration.get_auth_token_url()} failed: {error}") from error
+
+    def drop_access_token(self, scopes: t.Iterable[str]) -> None:
+        """Forget the cached token for these scopes (the platform refused it), in every worker."""
+        self.store.delete(self._scope_key(scopes))
+
+    def make_service_request(self, scopes: t.Sequence[str], url: str, **kwargs: Any) -> TServiceConnectorResponse:
+        """A service call (NRPS, AGS reads) that survives a revoked cached token.
+
+        A platform may revoke an access token before its ``expires_in`` (Moodle after a restart of its
+        token store, Canvas when a key is rotated): the cached token then gets 401 until it expires, up to
+        an hour. On 401 the cached token is dropped, a new one fetched and the request sent once more;
+        a second 401 is the platform's real answer and is raised (as AGS does, see smeb_lti/ags.py).
+        """
+        try:
+            return super().make_service_request(scopes, url, **kwargs)
+        except LtiServiceException as error:
+            if error.response is None or error.response.status_code != 401:
+                raise
+        self.drop_access_token(scopes)
+        return super().make_service_request(scopes, url, **kwargs)
 
 
 def bind_connector(store: KeyValueStore) -> type[ToolServiceConnector]:
@@ -232,9 +292,10 @@ def client_id_of(body: Mapping[str, Any]) -> str:
 class ToolMessageLaunch(FlaskMessageLaunch):
     """A pylti1p3 launch validated as described in the module docstring; nothing is stored here."""
 
-    def __init__(self, *args: Any, key_sets: PlatformKeySets | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, key_sets: PlatformKeySets | None = None, max_token_lifetime: int = 3600, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._key_sets = key_sets
+        self._max_token_lifetime = max_token_lifetime
         self.state_record: StateRecord | None = None
         self.claims: dict[str, Any] = {}
         self.registration_id: int | None = None
@@ -317,11 +378,20 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         except jwt.ExpiredSignatureError as error:
             raise InvalidToken("the id_token has expired ('exp' is in the past): launch again from the LMS") from error
         except jwt.ImmatureSignatureError as error:
-            raise InvalidToken(f"the id_token is not valid yet ({error}); check the platform's clock") from error
+            raise InvalidToken(
+                f"the id_token is not valid yet ({error}: 'iat'/'nbf' more than {CLOCK_SKEW} s in the future); check the platform's clock"
+            ) from error
         except jwt.InvalidSignatureError as error:
             raise InvalidToken("the id_token's signature does not match the platform's key") from error
         except jwt.PyJWTError as error:
             raise InvalidToken(f"the id_token was refused: {error}") from error
+        # PyJWT checks that exp is not past; an exp years ahead would be a token usable (if stolen) for years.
+        ahead = int(verified["exp"]) - int(time.time())
+        if ahead > self._max_token_lifetime + CLOCK_SKEW:
+            raise InvalidToken(
+                f"the id_token's 'exp' is {ahead} s in the future; this tool accepts at most {self._max_token_lifetime} s "
+                "(SMEB_MAX_TOKEN_LIFETIME): an id_token is meant to be used at once"
+            )
         self._jwt["body"] = verified  # type: ignore[typeddict-item]
         self.claims = verified
         return self
@@ -352,10 +422,10 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         if not isinstance(nonce, str) or not nonce:
             raise InvalidToken("the id_token has no 'nonce'")
         assert self.state_record is not None
-        if nonce != self.state_record.nonce:
+        # The nonce was issued with this state, and the state was consumed atomically by the route before
+        # validation: the nonce is therefore used once only, even across workers (no row of its own).
+        if not secrets.compare_digest(nonce.encode("utf-8"), self.state_record.nonce.encode("utf-8")):
             raise ReplayedToken("the id_token's nonce was not issued with this state: start the activity again from the LMS")
-        if not self._session_service.check_nonce(nonce):
-            raise ReplayedToken()
         return self
 
     def save_launch_data(self) -> ToolMessageLaunch:

@@ -38,8 +38,9 @@ from smeb_lti.surveys.web import (
     Tenant,
     check_csrf,
     error_page,
-    launch_of,
     learner_key,
+    link,
+    page_launch,
     render_page,
     sessions,
     tenant_of,
@@ -115,7 +116,7 @@ def _parse_date(raw: str, field: str) -> dt.date:
 
 @bp.route("/app/<launch_id>/surveys", methods=["GET", "POST"])
 def index(launch_id: str) -> Response:
-    context = launch_of(launch_id)
+    context = page_launch(launch_id)
     error = None
     status = 200
     if request.method == "POST":
@@ -131,7 +132,7 @@ def index(launch_id: str) -> Response:
                 store.add_survey(session, registration_id=tenant.registration_id, deployment_id=tenant.deployment_id,
                                  context_id=tenant.context_id, template=template.id, frequency=request.form.get("frequency", ""),
                                  starts_on=starts, ends_on=ends)
-            return redirect(f"/app/{launch_id}/surveys?scheduled=1", code=303)  # type: ignore[return-value]
+            return redirect(link(launch_id, f"/app/{launch_id}/surveys?scheduled=1"), code=303)  # type: ignore[return-value]
         except (ScheduleInvalid, forms.AnswerInvalid) as problem:
             error, status = str(problem), 400
     day = today()
@@ -148,7 +149,7 @@ def index(launch_id: str) -> Response:
 
 @bp.route("/app/<launch_id>/surveys/<survey_id>", methods=["GET", "POST"])
 def answer(launch_id: str, survey_id: str) -> Response:
-    context = launch_of(launch_id)
+    context = page_launch(launch_id)
     day = today()
     with sessions()() as session:
         access = survey_access(session, context, survey_id)
@@ -181,7 +182,7 @@ def answer(launch_id: str, survey_id: str) -> Response:
                 # The same learner's first answer from two tabs at once: the unique token let one in; this one edits it.
                 with session_scope(sessions()) as session:
                     store.save_answer(session, survey, period.index, access.group_key or "company", token, answers)
-            return redirect(f"/app/{launch_id}/surveys?saved=1", code=303)  # type: ignore[return-value]
+            return redirect(link(launch_id, f"/app/{launch_id}/surveys?saved=1"), code=303)  # type: ignore[return-value]
     return render_page("surveys/answer.html", context, status=400 if error else 200, survey=survey, template=template,
                        period=period, values=values, error=error, editing=existing is not None)
 
@@ -194,7 +195,7 @@ class PeriodClosed(AppError):
 
 @bp.get("/app/<launch_id>/surveys/<survey_id>/results")
 def results(launch_id: str, survey_id: str) -> Response:
-    context = launch_of(launch_id)
+    context = page_launch(launch_id)
     day = today()
     with session_scope(sessions()) as session:
         access = survey_access(session, context, survey_id)

@@ -1,8 +1,11 @@
 """Edge helpers shared by the pages under ``/app/<launch_id>/...`` (surveys and workshops).
 
-The launch id in the URL is the capability (no cookie inside LMS iframes); the company (tenant) is
-always taken from the stored launch, never from the URL or the form. State-changing forms carry a
-per-launch CSRF token (an HMAC of the launch id), checked on every POST.
+For a learner's launch the launch id in the URL is the capability (no cookie inside LMS iframes). A
+staff launch's pages (results, scheduling, the facilitator's series, attendance with participants'
+names, the run-sheet) also need the browser that did the launch (:func:`page_launch`, issue 13 item 9,
+:mod:`smeb_lti.lti.binding`): a leaked URL gets the 403 "open it again from the LMS" page. The company
+(tenant) is always taken from the stored launch, never from the URL or the form. State-changing forms
+carry a per-launch CSRF token (an HMAC of the launch id), checked on every POST.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from zoneinfo import ZoneInfo
 from flask import Response, current_app, render_template, request
 from sqlalchemy.orm import Session, sessionmaker
 
+from smeb_lti.lti import binding
 from smeb_lti.lti.context import LaunchContext
 from smeb_lti.lti.errors import LaunchNotFound
 from smeb_lti.lti.launches import get_launch
@@ -75,6 +79,26 @@ def sessions() -> sessionmaker[Session]:
 def launch_of(launch_id: str) -> LaunchContext:
     with sessions()() as session:
         return get_launch(session, launch_id)
+
+
+def page_launch(launch_id: str) -> LaunchContext:
+    """The launch of a page request; a staff launch's pages open only in the browser that did the launch.
+
+    Every page and form of a staff launch here shows or changes what only staff may (schedules, results,
+    join codes, participants' names, attendance), so the check covers all of them, before anything is
+    looked up: a leaked URL learns nothing, not even whether a survey id exists. Raises
+    :class:`smeb_lti.lti.binding.BrowserNotBound` (403, the LTI error page). Learners' pages stay bearer
+    URLs (docs/lti.md, "Limits").
+    """
+    context = launch_of(launch_id)
+    if context.is_instructor:
+        binding.require_bound_browser(launch_id)
+    return context
+
+
+def link(launch_id: str, url: str) -> str:
+    """``url`` for a redirect of this launch: with a fresh single-use ticket when the request came by ticket."""
+    return binding.staff_link(launch_id, url)
 
 
 def tenant_of(context: LaunchContext) -> Tenant:

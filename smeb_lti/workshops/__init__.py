@@ -42,7 +42,8 @@ from smeb_lti.surveys.web import (
     NotAllowed,
     NotFound,
     check_csrf,
-    launch_of,
+    link,
+    page_launch,
     render_page,
     sessions,
     tenant_of,
@@ -186,7 +187,7 @@ def _activity(course: Mapping[str, Any], block: Mapping[str, Any], name_key: str
 
 @bp.route("/app/<launch_id>/workshops", methods=["GET", "POST"])
 def index(launch_id: str) -> Response:
-    context = launch_of(launch_id)
+    context = page_launch(launch_id)
     tenant = tenant_of(context)
     error = None
     if request.method == "POST":
@@ -200,7 +201,7 @@ def index(launch_id: str) -> Response:
                     series_id = _join(session, context)
                 else:
                     raise WorkshopInputInvalid("action must be create or join")
-            return redirect(f"/app/{launch_id}/workshops/{series_id}", code=303)  # type: ignore[return-value]
+            return redirect(link(launch_id, f"/app/{launch_id}/workshops/{series_id}"), code=303)  # type: ignore[return-value]
         except WorkshopInputInvalid as problem:
             error = problem.message
     with sessions()() as session:
@@ -254,7 +255,7 @@ def _join(session: Session, context: LaunchContext) -> int:
 
 @bp.get("/app/<launch_id>/workshops/<int:series_id>")
 def series_page(launch_id: str, series_id: int) -> Response:
-    context = launch_of(launch_id)
+    context = page_launch(launch_id)
     now = _now()
     day = today()
     with session_scope(sessions()) as session:
@@ -301,7 +302,7 @@ def series_page(launch_id: str, series_id: int) -> Response:
 
 @bp.post("/app/<launch_id>/workshops/<int:series_id>/sessions")
 def add_session(launch_id: str, series_id: int) -> Response:
-    context = launch_of(launch_id)
+    context = page_launch(launch_id)
     check_csrf(launch_id)
     with session_scope(sessions()) as session:
         series, company = _series_for(session, context, series_id)
@@ -321,12 +322,12 @@ def add_session(launch_id: str, series_id: int) -> Response:
         place = (request.form.get("place") or "").strip()[:200]
         session.add(store.WorkshopSession(series_id=series.id, block_id=block_id, starts_at=starts, place=place,
                                           assignment_block_id=assignment))
-    return redirect(f"/app/{launch_id}/workshops/{series_id}#sessions", code=303)  # type: ignore[return-value]
+    return redirect(link(launch_id, f"/app/{launch_id}/workshops/{series_id}#sessions"), code=303)  # type: ignore[return-value]
 
 
 @bp.post("/app/<launch_id>/workshops/<int:series_id>/notes")
 def save_notes(launch_id: str, series_id: int) -> Response:
-    context = launch_of(launch_id)
+    context = page_launch(launch_id)
     check_csrf(launch_id)
     notes = (request.form.get("notes") or "").replace("\r\n", "\n")
     if len(notes) > NOTES_MAX:
@@ -335,12 +336,12 @@ def save_notes(launch_id: str, series_id: int) -> Response:
         series, company = _series_for(session, context, series_id)
         _facilitator_only(company)
         series.notes = notes
-    return redirect(f"/app/{launch_id}/workshops/{series_id}#notes", code=303)  # type: ignore[return-value]
+    return redirect(link(launch_id, f"/app/{launch_id}/workshops/{series_id}#notes"), code=303)  # type: ignore[return-value]
 
 
 @bp.get("/app/<launch_id>/workshops/<int:series_id>/sessions/<int:session_id>/runsheet")
 def runsheet(launch_id: str, series_id: int, session_id: int) -> Response:
-    context = launch_of(launch_id)
+    context = page_launch(launch_id)
     with sessions()() as session:
         series, company = _series_for(session, context, series_id)
         _facilitator_only(company)
@@ -355,7 +356,7 @@ def runsheet(launch_id: str, series_id: int, session_id: int) -> Response:
 
 @bp.route("/app/<launch_id>/workshops/<int:series_id>/sessions/<int:session_id>/attendance", methods=["GET", "POST"])
 def attendance(launch_id: str, series_id: int, session_id: int) -> Response:
-    context = launch_of(launch_id)
+    context = page_launch(launch_id)
     if request.method == "POST":
         check_csrf(launch_id)
         try:
@@ -367,7 +368,7 @@ def attendance(launch_id: str, series_id: int, session_id: int) -> Response:
             _facilitator_only(company)
             ws = _session_of(session, series, session_id)
             record_attendance(session, series, ws, chosen, context.locale, _now())
-        return redirect(f"/app/{launch_id}/workshops/{series_id}/sessions/{session_id}/attendance?saved=1", code=303)  # type: ignore[return-value]
+        return redirect(link(launch_id, f"/app/{launch_id}/workshops/{series_id}/sessions/{session_id}/attendance?saved=1"), code=303)  # type: ignore[return-value]
     with sessions()() as session:
         series, company = _series_for(session, context, series_id)
         _facilitator_only(company)
@@ -418,7 +419,7 @@ def record_attendance(session: Session, series: store.Series, ws: store.Workshop
 
 @bp.post("/app/<launch_id>/workshops/<int:series_id>/sessions/<int:session_id>/handed-in")
 def handed_in(launch_id: str, series_id: int, session_id: int) -> Response:
-    context = launch_of(launch_id)
+    context = page_launch(launch_id)
     check_csrf(launch_id)
     now = _now()
     try:
@@ -452,13 +453,13 @@ def handed_in(launch_id: str, series_id: int, session_id: int) -> Response:
                     queue_statement(session, statement, scope)
     except IntegrityError:
         pass  # the same hand-in twice at once: the first one counts
-    return redirect(f"/app/{launch_id}/workshops/{series_id}?saved=handed-in#assignment", code=303)  # type: ignore[return-value]
+    return redirect(link(launch_id, f"/app/{launch_id}/workshops/{series_id}?saved=handed-in#assignment"), code=303)  # type: ignore[return-value]
 
 
 @bp.post("/app/<launch_id>/workshops/<int:series_id>/sessions/<int:session_id>/evaluation")
 def start_evaluation(launch_id: str, series_id: int, session_id: int) -> Response:
     """Open the course evaluation for this session (one period of a week), answered by every company of the series."""
-    context = launch_of(launch_id)
+    context = page_launch(launch_id)
     check_csrf(launch_id)
     day = today()
     with session_scope(sessions()) as session:
@@ -471,7 +472,7 @@ def start_evaluation(launch_id: str, series_id: int, session_id: int) -> Respons
                                              starts_on=day, ends_on=day + dt.timedelta(days=EVALUATION_DAYS - 1),
                                              series_id=series.id, session_id=ws.id)
             ws.survey_id = survey.id
-    return redirect(f"/app/{launch_id}/workshops/{series_id}#sessions", code=303)  # type: ignore[return-value]
+    return redirect(link(launch_id, f"/app/{launch_id}/workshops/{series_id}#sessions"), code=303)  # type: ignore[return-value]
 
 
 @bp.post("/app/<launch_id>/workshops/<int:series_id>/surveys")
@@ -480,7 +481,7 @@ def schedule_series_survey(launch_id: str, series_id: int) -> Response:
     from smeb_lti.surveys import forms
     from smeb_lti.surveys.periods import ScheduleInvalid
 
-    context = launch_of(launch_id)
+    context = page_launch(launch_id)
     check_csrf(launch_id)
     try:
         template = forms.template(request.form.get("template", ""))
@@ -497,7 +498,7 @@ def schedule_series_survey(launch_id: str, series_id: int) -> Response:
                                     starts_on=starts, ends_on=ends, series_id=series.id)
         except ScheduleInvalid as problem:
             raise WorkshopInputInvalid(f"survey: {problem}") from None
-    return redirect(f"/app/{launch_id}/workshops/{series_id}#series-surveys", code=303)  # type: ignore[return-value]
+    return redirect(link(launch_id, f"/app/{launch_id}/workshops/{series_id}#series-surveys"), code=303)  # type: ignore[return-value]
 
 
 def init_app(app: Flask) -> None:

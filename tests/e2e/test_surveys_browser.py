@@ -50,6 +50,7 @@ class Tool:
     config: dict[str, Any]
     launches: dict[str, str] = field(default_factory=dict)
     ids: dict[str, Any] = field(default_factory=dict)
+    cookies: list[dict[str, Any]] = field(default_factory=list)  # the staff launches' cookies, for the browser driver
 
 
 def _app(config: dict[str, Any]) -> Any:
@@ -74,6 +75,20 @@ def store_launch(app: Any, *, sub: str, staff: bool, context: str, locale: str, 
         registration = registrations.find(session, ISSUER, "client-1")
         assert registration is not None
         return launches.save_launch(session, launches.new_launch_id(), registration.id, "client-1", claims, 7200).launch_id
+
+
+def launch_cookies(app: Any, launch_id: str) -> list[dict[str, Any]]:
+    """The launch cookie a staff launch over HTTP sets (smeb_lti.lti.binding), as Playwright cookies for 127.0.0.1.
+
+    The launches here are stored without the HTTP launch, and a staff launch's pages open only in the browser
+    that did it: the driver's browser gets the cookie the launch would have given it. (The development secret
+    the cookie is made with is kept in SMEB_DATA_DIR, shared with the server process.)
+    """
+    from smeb_lti.lti import binding
+
+    value = binding.proof(str(app.config["SECRET_KEY"]), launch_id)
+    return [{"name": binding.COOKIE, "value": value, "domain": "127.0.0.1", "path": path, "httpOnly": True, "sameSite": "Lax"}
+            for path in binding.staff_paths(launch_id)]
 
 
 def prepare(tmp: Path) -> tuple[dict[str, Any], Any]:
@@ -137,6 +152,7 @@ def tool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tool]:
     for lang, locale in (("nb", "nb-NO"), ("en", "en-GB")):
         running.launches[f"staff-{lang}"] = store_launch(app, sub=f"leder-{lang}", staff=True, context="firma-a", locale=locale)
         running.launches[f"learner-{lang}"] = store_launch(app, sub=f"ola-{lang}", staff=False, context="firma-a", locale=locale)
+        running.cookies += launch_cookies(app, running.launches[f"staff-{lang}"])
     with session_scope(app.extensions["smeb.sessions"]) as session:
         registration = registrations.find(session, ISSUER, "client-1")
         assert registration is not None
@@ -182,7 +198,7 @@ def run_driver(name: str, options: dict[str, Any], tmp_path: Path) -> dict[str, 
 @pytest.mark.parametrize("lang", ["nb", "en"])
 def test_a_learner_answers_the_pulse_with_the_keyboard_only_and_every_page_is_axe_clean(tool: Tool, lang: str, tmp_path: Path) -> None:
     options = {"base": tool.url, "lang": lang, "learner": tool.launches[f"learner-{lang}"], "staff": tool.launches[f"staff-{lang}"],
-               "pulse": tool.ids["pulse"], "past": tool.ids["past"]}
+               "pulse": tool.ids["pulse"], "past": tool.ids["past"], "cookies": tool.cookies}
     result = run_driver("drive-surveys.js", options, tmp_path)
     assert result["errors"] == [], "\n".join(result["errors"])  # no CSP violations, no script errors
     assert result["violations"] == [], json.dumps(result["violations"], indent=1, ensure_ascii=False)

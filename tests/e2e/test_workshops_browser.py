@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, select
 
 from tests.e2e.test_surveys_browser import (
     Tool,
+    launch_cookies,
     prepare,
     run_driver,
     start,
@@ -33,6 +34,7 @@ def tool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tool]:
                                                                title="BHT Vest")
         running.launches[f"learner-{lang}"] = store_launch(app, sub=f"ola-{lang}", staff=False, context="firma-a", locale=locale,
                                                            title="Elektro Nord AS")
+        running.cookies += launch_cookies(app, running.launches[f"facilitator-{lang}"])
     app.extensions["smeb.engine"].dispose()
     running.url, process = start(tmp, config)
     try:
@@ -46,7 +48,7 @@ def tool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tool]:
 def test_a_series_runs_from_join_code_to_attendance_in_the_browser_and_every_page_is_axe_clean(tool: Tool, lang: str, tmp_path: Path) -> None:
     title = f"Kundeverksted {lang}"
     options = {"base": tool.url, "lang": lang, "facilitator": tool.launches[f"facilitator-{lang}"],
-               "learner": tool.launches[f"learner-{lang}"], "title": title}
+               "learner": tool.launches[f"learner-{lang}"], "title": title, "cookies": tool.cookies}
     result = run_driver("drive-workshops.js", options, tmp_path)
     assert result["errors"] == [], "\n".join(result["errors"])
     assert result["violations"] == [], json.dumps(result["violations"], indent=1, ensure_ascii=False)

@@ -123,7 +123,9 @@ def test_the_player_page_loads_the_same_assets_as_the_players_index_under_the_la
         assert f'"{asset}"' in page
         assert _status(app.test_client(), f"/play/{launch_id}/{asset}") == 200
     assert '<html lang="nb">' in page and "smeb-roster-link" not in page
-    assert response.headers["Cache-Control"] == "no-store" and "frame-ancestors" not in response.headers["Content-Security-Policy"]
+    # Framed by the launch's LMS, and only by it (issue 13; the other page types: tests/smeb_lti/test_headers.py).
+    assert response.headers["Cache-Control"] == "no-store" and "frame-ancestors https://lms.example.no" in response.headers["Content-Security-Policy"]
+    assert "X-Frame-Options" not in response.headers
 
 
 def test_instructors_see_a_link_to_the_roster_and_learners_do_not(app: Flask) -> None:

@@ -57,6 +57,8 @@ async function main() {
   const opts = JSON.parse(process.argv[2]);
   const locale = opts.lang === "nb" ? "nb-NO" : "en-GB";
   const { context, close, errors } = await launch({ locale, viewport: { width: 360, height: 740 } });
+  // The staff launch's cookie (what its HTTP launch would have set): staff pages open only in that browser.
+  if (opts.cookies) await context.addCookies(opts.cookies);
   const out = { violations: [], scans: 0, langs: [], smallTargets: [] };
   const app = (launchId, path) => `${opts.base}/app/${launchId}${path}`;
   try {

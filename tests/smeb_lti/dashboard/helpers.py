@@ -124,3 +124,18 @@ def complete(app: Flask, launch_id: str, *, wrong: tuple[str, ...] = ()) -> dict
     done = event(client, config, "outcome", {"completed": True, "passed": not wrong, "progress": 1})
     assert done.status_code == 200, done.get_data(as_text=True)
     return done.get_json()  # type: ignore[no-any-return]
+
+
+def staff_client(app: Flask, *launch_ids: str) -> FlaskClient:
+    """A browser holding the launch cookie of these launches, as the launch response sets it (smeb_lti.lti.binding).
+
+    Launches here are stored directly, without the HTTP launch that would set the cookie; staff pages
+    refuse a browser without it (tests/smeb_lti/lti/test_staff_binding.py covers the HTTP launch).
+    """
+    from smeb_lti.lti import binding
+
+    client = app.test_client()
+    for launch_id in launch_ids:
+        for path in binding.staff_paths(launch_id):
+            client.set_cookie(binding.COOKIE, binding.proof(str(app.config["SECRET_KEY"]), launch_id), path=path)
+    return client

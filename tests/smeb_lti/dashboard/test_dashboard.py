@@ -24,6 +24,7 @@ from tests.smeb_lti.dashboard.helpers import (
     launch,
     make_app,
     open_player,
+    staff_client,
 )
 
 HYPERLINK = '=HYPERLINK("http://x","y")'
@@ -41,7 +42,7 @@ def _staff(app: Flask, locale: str = "nb-NO") -> str:
 
 
 def _page(app: Flask, launch_id: str, query: str = "") -> str:
-    response = app.test_client().get(f"/app/{launch_id}/dashboard{query}")
+    response = staff_client(app, launch_id).get(f"/app/{launch_id}/dashboard{query}")
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
     return response.get_data(as_text=True)
 
@@ -116,9 +117,9 @@ def test_filters_by_course_team_and_period(app: Flask) -> None:
     today = dt.date.today().isoformat()
     assert len(_names(_page(app, staff, f"?since={today}&until={today}"))) == 3
     for bad in ("?since=yesterday", "?course=../../etc", "?since=2026-02-01&until=2026-01-01"):
-        response = app.test_client().get(f"/app/{staff}/dashboard{bad}")
+        response = staff_client(app, staff).get(f"/app/{staff}/dashboard{bad}")
         assert response.status_code == 400, bad
-    assert "since must be a date like 2026-01-31" in app.test_client().get(f"/app/{staff}/dashboard?since=yesterday").get_data(as_text=True)
+    assert "since must be a date like 2026-01-31" in staff_client(app, staff).get(f"/app/{staff}/dashboard?since=yesterday").get_data(as_text=True)
 
 
 def test_an_administrator_assigns_a_team_which_wins_over_the_lms_team_and_can_remove_it(app: Flask) -> None:
@@ -126,7 +127,7 @@ def test_an_administrator_assigns_a_team_which_wins_over_the_lms_team_and_can_re
 
     _company(app)
     staff = _staff(app)
-    client = app.test_client()
+    client = staff_client(app, staff)
     with app.test_request_context():
         token = csrf_token(staff)
     assert client.post(f"/app/{staff}/dashboard/team", data={"subject": "per", "team": "Service"}).status_code == 403  # no token
@@ -143,7 +144,7 @@ def test_exports_have_norwegian_headers_and_learner_text_never_becomes_a_formula
 
     complete(app, launch(app, COMPANY_A, "hacker", name=HYPERLINK))
     staff = _staff(app)
-    client = app.test_client()
+    client = staff_client(app, staff)
     response = client.get(f"/app/{staff}/dashboard/export.csv")
     assert response.status_code == 200 and response.headers["Content-Disposition"].startswith("attachment;")
     text = response.data.decode("utf-8")
@@ -163,7 +164,8 @@ def test_learner_text_is_shown_as_text_in_the_page(app: Flask) -> None:
     complete(app, launch(app, COMPANY_A, "x", name='<script>alert(1)</script>'))
     page = _page(app, _staff(app))
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
-    response = app.test_client().get(f"/app/{_staff(app)}/dashboard")
+    staff = _staff(app)
+    response = staff_client(app, staff).get(f"/app/{staff}/dashboard")
     csp = response.headers["Content-Security-Policy"]
     assert "script-src 'none'" in csp and "default-src 'none'" in csp and "unsafe-inline" not in csp
 

@@ -29,6 +29,7 @@ from tests.smeb_lti.dashboard.helpers import (
     launch,
     make_app,
     open_player,
+    staff_client,
 )
 
 
@@ -63,7 +64,7 @@ def two_companies(app: Flask) -> dict[str, str]:
 
 
 def test_each_admin_sees_only_their_own_company_whatever_the_filters_name(app: Flask, two_companies: dict[str, str]) -> None:
-    client = app.test_client()
+    client = staff_client(app, two_companies["a_admin"], two_companies["b_admin"])
     a_admin, b_cert = two_companies["a_admin"], two_companies["b_cert"]
     for query in ("", "?team=Team+B", "?course=all-blocks", "?team=-", "?team=Team+B&course=all-blocks", "?since=2000-01-01&until=2100-01-01"):
         for path in ("", "/export.csv"):
@@ -87,13 +88,14 @@ def test_an_admin_cannot_put_another_companys_learner_in_a_team(app: Flask, two_
     a_admin = two_companies["a_admin"]
     with app.test_request_context():
         token = csrf_token(a_admin)
-    response = app.test_client().post(f"/app/{a_admin}/dashboard/team", data={"csrf": token, "subject": "bjorn", "team": "Kapret"})
+    client = staff_client(app, a_admin, two_companies["b_admin"])
+    response = client.post(f"/app/{a_admin}/dashboard/team", data={"csrf": token, "subject": "bjorn", "team": "Kapret"})
     assert response.status_code == 404 and "no such learner in this company" in response.get_data(as_text=True)
     # B's token is not A's: a form made for one launch does not work with another
     with app.test_request_context():
         b_token = csrf_token(two_companies["b_admin"])
-    assert app.test_client().post(f"/app/{a_admin}/dashboard/team", data={"csrf": b_token, "subject": "ada", "team": "X"}).status_code == 403
-    assert "Kapret" not in app.test_client().get(f"/app/{two_companies['b_admin']}/dashboard").get_data(as_text=True)
+    assert client.post(f"/app/{a_admin}/dashboard/team", data={"csrf": b_token, "subject": "ada", "team": "X"}).status_code == 403
+    assert "Kapret" not in client.get(f"/app/{two_companies['b_admin']}/dashboard").get_data(as_text=True)
 
 
 def test_certificate_pdfs_of_another_company_or_learner_are_not_found(app: Flask, two_companies: dict[str, str]) -> None:
@@ -141,7 +143,7 @@ def test_canvas_cloud_customers_sharing_an_issuer_stay_apart(app: Flask) -> None
     complete(app, launch(app, COMPANY_D, "canvas-other", name="Dag Dahl"))
     open_player(app.test_client(), launch(app, COMPANY_D, "canvas-user", name="Cecilie i D"))  # the same sub at D: opened, no answers
     c_admin, d_admin = _admin(app, COMPANY_C), _admin(app, COMPANY_D)
-    client = app.test_client()
+    client = staff_client(app, c_admin, d_admin)
     c_page = client.get(f"/app/{c_admin}/dashboard").get_data(as_text=True)
     d_page = client.get(f"/app/{d_admin}/dashboard").get_data(as_text=True)
     c_cert, d_cert = _cert_id(app, COMPANY_C, "canvas-user"), _cert_id(app, COMPANY_D, "canvas-other")

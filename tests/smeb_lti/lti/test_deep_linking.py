@@ -10,6 +10,7 @@ from typing import Any
 import jwt
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 
 from content import load_course
 from smeb_lti.catalogue import install
@@ -46,8 +47,14 @@ def deep_link_claims(platform: PlatformSim, data: Any = "opaque-data-42", roles:
     }
 
 
-def _start(app: Flask, lms: Lms, platform: PlatformSim, **kwargs: Any) -> str:
-    response = lms.launch(app.test_client(), **deep_link_claims(platform, **kwargs))
+@pytest.fixture
+def browser(app: Flask) -> FlaskClient:
+    """The instructor's browser: it does the launch and opens the catalogue (staff pages are bound to it)."""
+    return app.test_client()
+
+
+def _start(browser: FlaskClient, lms: Lms, platform: PlatformSim, **kwargs: Any) -> str:
+    response = lms.launch(browser, **deep_link_claims(platform, **kwargs))
     assert response.status_code == 303 and "/deep-link/" in response.headers["Location"]
     return launch_id_of(response)
 
@@ -60,18 +67,18 @@ def _response_jwt(app: Flask, page: str, issuer: str) -> dict[str, Any]:
     return jwt.decode(token, key, algorithms=["RS256"], audience=issuer)
 
 
-def test_the_catalogue_page_lists_installed_courses_and_their_modules(app: Flask, lms: Lms, platform: PlatformSim, course_slug: str) -> None:
-    page = app.test_client().get("/deep-link/" + _start(app, lms, platform)).get_data(as_text=True)
+def test_the_catalogue_page_lists_installed_courses_and_their_modules(app: Flask, lms: Lms, platform: PlatformSim, course_slug: str, browser: FlaskClient) -> None:
+    page = browser.get("/deep-link/" + _start(browser, lms, platform)).get_data(as_text=True)
     assert "Test course with every block type" in page and "Module one" in page and "Gathering" in page
     assert f'value="{course_slug}/m1"' in page and f'value="{course_slug}"' in page
     assert 'name="data" value="opaque-data-42"' in page
 
 
 def test_choosing_a_module_posts_a_signed_response_with_a_line_item_and_custom_parameters(
-    app: Flask, lms: Lms, platform: PlatformSim, course_slug: str
+    app: Flask, lms: Lms, platform: PlatformSim, course_slug: str, browser: FlaskClient
 ) -> None:
-    launch_id = _start(app, lms, platform)
-    response = app.test_client().post("/deep-link/" + launch_id, data={"item": f"{course_slug}/m1", "data": "opaque-data-42"})
+    launch_id = _start(browser, lms, platform)
+    response = browser.post("/deep-link/" + launch_id, data={"item": f"{course_slug}/m1", "data": "opaque-data-42"})
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert f'action="{platform.issuer}/deep-link-return"' in page
@@ -84,53 +91,53 @@ def test_choosing_a_module_posts_a_signed_response_with_a_line_item_and_custom_p
     assert item["custom"] == {"course": course_slug, "module": "m1"}
     assert item["lineItem"] == {"scoreMaximum": 5, "label": "Test course with every block type: Module one", "resourceId": f"{course_slug}/m1"}
     # the launch is used up: a second response cannot be made from it
-    assert app.test_client().post("/deep-link/" + launch_id, data={"item": course_slug, "data": "opaque-data-42"}).status_code == 404
+    assert browser.post("/deep-link/" + launch_id, data={"item": course_slug, "data": "opaque-data-42"}).status_code == 404
 
 
-def test_a_module_without_quizzes_is_graded_by_completion(app: Flask, lms: Lms, platform: PlatformSim, course_slug: str) -> None:
-    response = app.test_client().post("/deep-link/" + _start(app, lms, platform), data={"item": f"{course_slug}/m2", "data": "opaque-data-42"})
+def test_a_module_without_quizzes_is_graded_by_completion(app: Flask, lms: Lms, platform: PlatformSim, course_slug: str, browser: FlaskClient) -> None:
+    response = browser.post("/deep-link/" + _start(browser, lms, platform), data={"item": f"{course_slug}/m2", "data": "opaque-data-42"})
     (item,) = _response_jwt(app, response.get_data(as_text=True), platform.issuer)[DL + "content_items"]
     assert item["lineItem"]["scoreMaximum"] == 1 and item["custom"] == {"course": course_slug, "module": "m2"}
 
 
-def test_a_tampered_data_value_is_refused(app: Flask, lms: Lms, platform: PlatformSim, course_slug: str) -> None:
-    launch_id = _start(app, lms, platform)
-    response = app.test_client().post("/deep-link/" + launch_id, data={"item": course_slug, "data": "opaque-data-43"})
+def test_a_tampered_data_value_is_refused(app: Flask, lms: Lms, platform: PlatformSim, course_slug: str, browser: FlaskClient) -> None:
+    launch_id = _start(browser, lms, platform)
+    response = browser.post("/deep-link/" + launch_id, data={"item": course_slug, "data": "opaque-data-43"})
     assert response.status_code == 400 and "'data' value was changed" in html.unescape(response.get_data(as_text=True))
     assert "JWT" not in response.get_data(as_text=True)
 
 
-def test_non_ascii_data_round_trips_and_a_non_ascii_forgery_is_a_400(app: Flask, lms: Lms, platform: PlatformSim, course_slug: str) -> None:
-    launch_id = _start(app, lms, platform, data="kurs-æøå")
-    forged = app.test_client().post("/deep-link/" + launch_id, data={"item": course_slug, "data": "kurs-æøa"})
+def test_non_ascii_data_round_trips_and_a_non_ascii_forgery_is_a_400(app: Flask, lms: Lms, platform: PlatformSim, course_slug: str, browser: FlaskClient) -> None:
+    launch_id = _start(browser, lms, platform, data="kurs-æøå")
+    forged = browser.post("/deep-link/" + launch_id, data={"item": course_slug, "data": "kurs-æøa"})
     assert forged.status_code == 400
-    response = app.test_client().post("/deep-link/" + launch_id, data={"item": course_slug, "data": "kurs-æøå"})
+    response = browser.post("/deep-link/" + launch_id, data={"item": course_slug, "data": "kurs-æøå"})
     assert _response_jwt(app, response.get_data(as_text=True), platform.issuer)[DL + "data"] == "kurs-æøå"
 
 
-def test_structured_data_round_trips_as_json(app: Flask, lms: Lms, platform: PlatformSim, course_slug: str) -> None:
-    launch_id = _start(app, lms, platform, data={"b": 1, "a": [2]})
-    response = app.test_client().post("/deep-link/" + launch_id, data={"item": course_slug, "data": '{"a": [2], "b": 1}'})
+def test_structured_data_round_trips_as_json(app: Flask, lms: Lms, platform: PlatformSim, course_slug: str, browser: FlaskClient) -> None:
+    launch_id = _start(browser, lms, platform, data={"b": 1, "a": [2]})
+    response = browser.post("/deep-link/" + launch_id, data={"item": course_slug, "data": '{"a": [2], "b": 1}'})
     assert _response_jwt(app, response.get_data(as_text=True), platform.issuer)[DL + "data"] == {"b": 1, "a": [2]}
 
 
 @pytest.mark.parametrize(("item", "phrase"), [("no-such-course", "no installed course"), ("{slug}/m9", "has no module 'm9'"), ("", "choose a course")])
-def test_an_invalid_selection_is_refused(app: Flask, lms: Lms, platform: PlatformSim, course_slug: str, item: str, phrase: str) -> None:
+def test_an_invalid_selection_is_refused(app: Flask, lms: Lms, platform: PlatformSim, course_slug: str, item: str, phrase: str, browser: FlaskClient) -> None:
     data = {"data": "opaque-data-42"}
     if item:
         data["item"] = item.format(slug=course_slug)
-    response = app.test_client().post("/deep-link/" + _start(app, lms, platform), data=data)
+    response = browser.post("/deep-link/" + _start(browser, lms, platform), data=data)
     assert response.status_code == 400 and phrase in html.unescape(response.get_data(as_text=True))
 
 
-def test_a_learner_cannot_open_the_catalogue(app: Flask, lms: Lms, platform: PlatformSim, course_slug: str) -> None:
-    launch_id = _start(app, lms, platform, roles=["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"])
-    assert app.test_client().get("/deep-link/" + launch_id).status_code == 403
+def test_a_learner_cannot_open_the_catalogue(app: Flask, lms: Lms, platform: PlatformSim, course_slug: str, browser: FlaskClient) -> None:
+    launch_id = _start(browser, lms, platform, roles=["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"])
+    assert browser.get("/deep-link/" + launch_id).status_code == 403
 
 
-def test_a_resource_link_launch_cannot_make_a_deep_linking_response(app: Flask, lms: Lms, course_slug: str) -> None:
-    launch_id = launch_id_of(lms.launch(app.test_client(), roles=INSTRUCTOR))
-    assert app.test_client().post("/deep-link/" + launch_id, data={"item": course_slug, "data": ""}).status_code == 403
+def test_a_resource_link_launch_cannot_make_a_deep_linking_response(app: Flask, lms: Lms, course_slug: str, browser: FlaskClient) -> None:
+    launch_id = launch_id_of(lms.launch(browser, roles=INSTRUCTOR))
+    assert browser.post("/deep-link/" + launch_id, data={"item": course_slug, "data": ""}).status_code == 403
 
 
 def test_a_deep_linking_request_without_settings_is_refused(app: Flask, lms: Lms, platform: PlatformSim) -> None:

@@ -60,6 +60,21 @@ def launch(app: Flask, *, sub: str = "learner-1", staff: bool = False, context: 
         return launches.save_launch(session, launches.new_launch_id(), registration.id, "client-1", claims, 3600).launch_id
 
 
+def staff_client(app: Flask, *launch_ids: str) -> FlaskClient:
+    """The browser that did these launches: it holds each one's launch cookie, as the HTTP launch sets it.
+
+    Launches here are stored directly, without the HTTP launch that sets the cookie (smeb_lti.lti.binding);
+    a staff launch's pages refuse any other browser (tests/smeb_lti/test_staff_binding_more.py).
+    """
+    from smeb_lti.lti import binding
+
+    client = app.test_client()
+    for launch_id in launch_ids:
+        for path in binding.staff_paths(launch_id):
+            client.set_cookie(binding.COOKIE, binding.proof(str(app.config["SECRET_KEY"]), launch_id), path=path)
+    return client
+
+
 def csrf_of(client: FlaskClient, url: str) -> str:
     page = client.get(url).get_data(as_text=True)
     found = re.search(r'name="csrf" value="([0-9a-f]+)"', page)

@@ -14,7 +14,7 @@ from smeb_lti.surveys import forms
 from smeb_lti.surveys.periods import ScheduleInvalid, periods
 from smeb_lti.surveys.store import Survey, SurveyAnswer
 from smeb_lti.surveys.web import csrf_token
-from tests.smeb_lti.surveys.conftest import csrf_of, launch, token_for
+from tests.smeb_lti.surveys.conftest import csrf_of, launch, staff_client, token_for
 from xapi import outbox
 from xapi.destinations import Destination, save_destination
 
@@ -70,7 +70,7 @@ def test_weekly_periods_are_iso_weeks_cut_to_the_schedule_and_monthly_are_calend
 
 def schedule(app: Flask, staff: str, template: str = "psych-safety-pulse", frequency: str = "weekly",
              starts: str = "2026-11-02", ends: str = "2026-11-29") -> str:
-    client = app.test_client()
+    client = staff_client(app, staff)
     response = client.post(f"/app/{staff}/surveys", data={"csrf": csrf_of(client, f"/app/{staff}/surveys"), "template": template,
                                                           "frequency": frequency, "starts_on": starts, "ends_on": ends})
     assert response.status_code == 303, response.get_data(as_text=True)
@@ -140,7 +140,7 @@ def test_a_closed_period_takes_no_answers_and_its_tokens_are_dropped(app: Flask)
     learner = launch(app, sub="ola")
     assert answer(app, learner, survey_id, PULSE_ANSWER) == 303
     app.config["SMEB_TODAY"] = "2026-11-09"
-    client = app.test_client()
+    client = staff_client(app, staff)
     with app.test_request_context():
         token = csrf_token(learner)
     response = client.post(f"/app/{learner}/surveys/{survey_id}", data={"csrf": token, **PULSE_ANSWER})
@@ -156,7 +156,7 @@ def test_a_closed_period_takes_no_answers_and_its_tokens_are_dropped(app: Flask)
 def test_every_form_needs_this_launchs_csrf_token(app: Flask) -> None:
     staff = launch(app, sub="leder", staff=True)
     other = launch(app, sub="leder", staff=True)
-    client = app.test_client()
+    client = staff_client(app, staff, other)  # the CSRF token is checked also in the browser that did the launch
     data = {"template": "psych-safety-pulse", "frequency": "weekly", "starts_on": "2026-11-02", "ends_on": "2026-11-29"}
     assert client.post(f"/app/{staff}/surveys", data=data).status_code == 403
     assert client.post(f"/app/{staff}/surveys", data={**data, "csrf": csrf_of(client, f"/app/{other}/surveys")}).status_code == 403
@@ -185,7 +185,7 @@ def test_another_company_cannot_see_answer_or_read_the_results_of_a_survey_even_
     app.config["SMEB_TODAY"] = "2026-12-01"
     other_admin = launch(app, sub="leder-b", staff=True, context="firma-b")
     other_learner = launch(app, sub="kari", context="firma-b")
-    client = app.test_client()
+    client = staff_client(app, other_admin)
     assert survey_id not in client.get(f"/app/{other_admin}/surveys").get_data(as_text=True)
     assert client.get(f"/app/{other_admin}/surveys/{survey_id}/results").status_code == 404
     assert client.get(f"/app/{other_learner}/surveys/{survey_id}").status_code == 404
@@ -198,7 +198,7 @@ def test_another_company_cannot_see_answer_or_read_the_results_of_a_survey_even_
 
 def test_a_bad_schedule_and_a_bad_answer_come_back_with_a_message_and_store_nothing(app: Flask) -> None:
     staff = launch(app, sub="leder", staff=True)
-    client = app.test_client()
+    client = staff_client(app, staff)
     response = client.post(f"/app/{staff}/surveys", data={"csrf": csrf_of(client, f"/app/{staff}/surveys"), "template": "psych-safety-pulse",
                                                           "frequency": "weekly", "starts_on": "2026-11-20", "ends_on": "2026-11-01"})
     assert response.status_code == 400 and "before it starts" in response.get_data(as_text=True) and count(app, Survey) == 0
@@ -213,7 +213,7 @@ def test_a_bad_schedule_and_a_bad_answer_come_back_with_a_message_and_store_noth
 
 
 def _results(app: Flask, staff: str, survey_id: str) -> str:
-    response = app.test_client().get(f"/app/{staff}/surveys/{survey_id}/results")
+    response = staff_client(app, staff).get(f"/app/{staff}/surveys/{survey_id}/results")
     assert response.status_code == 200
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
     return response.get_data(as_text=True)

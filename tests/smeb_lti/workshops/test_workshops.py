@@ -15,7 +15,7 @@ from smeb_lti.player_host import Progress
 from smeb_lti.surveys.store import SurveyAnswer
 from smeb_lti.workshops import store
 from smeb_lti.workshops.runsheet import now_and_next, run_sheet
-from tests.smeb_lti.surveys.conftest import csrf_of, launch, token_for
+from tests.smeb_lti.surveys.conftest import csrf_of, launch, staff_client, token_for
 from xapi import outbox
 from xapi.destinations import Destination, save_destination
 from xapi.validation import validate_statement
@@ -25,7 +25,7 @@ EVALUATION = {"q-usefulness": "9", "q-reasons-1": "o1", "q-reasons-2": "o2", "q-
 
 
 def _post(app: Flask, launch_id: str, url: str, data: dict[str, object], *, page: str | None = None) -> object:
-    client = app.test_client()
+    client = staff_client(app, launch_id)  # the browser that did the launch
     token = csrf_of(client, page) if page else token_for(app, launch_id)
     return client.post(url, data={"csrf": token, **data})
 
@@ -34,7 +34,7 @@ def _series(app: Flask, facilitator: str, title: str = "Kundeverksted høst") ->
     response = _post(app, facilitator, f"/app/{facilitator}/workshops", {"action": "create", "title": title}, page=f"/app/{facilitator}/workshops")
     assert response.status_code == 303, response.get_data(as_text=True)
     series_id = int(response.headers["Location"].rsplit("/", 1)[1])
-    page = app.test_client().get(f"/app/{facilitator}/workshops/{series_id}").get_data(as_text=True)
+    page = staff_client(app, facilitator).get(f"/app/{facilitator}/workshops/{series_id}").get_data(as_text=True)
     code = re.search(r'id="join-code">([A-Z0-9]+)<', page)
     assert code
     return series_id, code.group(1)
@@ -103,7 +103,7 @@ def test_the_run_sheet_gives_each_agenda_item_its_clock_time_and_knows_what_come
 
 def test_companies_join_with_the_code_and_their_learners_become_participants(app: Flask, setup: dict) -> None:
     assert set(_participants(app, setup["series"])) == {"a-0", "a-1", "b-0", "b-1"}
-    page = app.test_client().get(f"/app/{setup['facilitator']}/workshops/{setup['series']}").get_data(as_text=True)
+    page = staff_client(app, setup["facilitator"]).get(f"/app/{setup['facilitator']}/workshops/{setup['series']}").get_data(as_text=True)
     assert "Firma A" in page and "Firma B" in page
     learner = setup["learners"]["a"][0]
     mine = app.test_client().get(f"/app/{learner}/workshops/{setup['series']}").get_data(as_text=True)
@@ -121,7 +121,7 @@ def test_a_wrong_code_or_the_facilitators_own_course_cannot_join(app: Flask, set
 
 def test_the_run_sheet_page_lists_the_agenda_with_times_and_loads_its_clock_from_a_file(app: Flask, setup: dict) -> None:
     url = f"/app/{setup['facilitator']}/workshops/{setup['series']}/sessions/{setup['session']}/runsheet"
-    response = app.test_client().get(url)
+    response = staff_client(app, setup["facilitator"]).get(url)
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and "10:00–10:10" in page and "10:10–10:40" in page and "Skriv på lapper." in page
     assert '<script src="/app/static/workshops/runsheet.js" defer></script>' in page and "<script>" not in page
@@ -151,7 +151,7 @@ def test_attendance_sends_attended_statements_and_marks_the_block_done_in_the_le
         rows = {p.subject: p for p in session.scalars(select(Progress))}
     assert set(rows) == {"a-0", "b-1"} and json.loads(rows["a-0"].answers) == {"workshop:samling-1": ["attended"]}
     assert {s["context"]["registration"] for s in statements} == {rows["a-0"].attempt, rows["b-1"].attempt}
-    page = app.test_client().get(f"/app/{setup['facilitator']}/workshops/{setup['series']}").get_data(as_text=True)
+    page = staff_client(app, setup["facilitator"]).get(f"/app/{setup['facilitator']}/workshops/{setup['series']}").get_data(as_text=True)
     assert re.findall(r'class="attended">(\d)<', page) == ["1", "1"]
 
 
@@ -164,7 +164,7 @@ def test_a_participant_hands_in_the_assignment_and_the_facilitator_sees_which_co
     statements = _outbox(app)
     assert [s["verb"]["id"] for s in statements] == ["http://activitystrea.ms/schema/1.0/submit"]
     assert statements[0]["object"]["id"] == "https://smeb.no/courses/test-all-blocks/plan"
-    page = app.test_client().get(f"/app/{setup['facilitator']}/workshops/{setup['series']}").get_data(as_text=True)
+    page = staff_client(app, setup["facilitator"]).get(f"/app/{setup['facilitator']}/workshops/{setup['series']}").get_data(as_text=True)
     assert re.findall(r'class="handed-in">(\d)<', page) == ["0", "1"]  # Firma A, Firma B
 
 
@@ -197,7 +197,7 @@ def test_the_session_evaluation_is_aggregated_per_company_without_groups_under_f
             answer_url = f"/app/{learner}/surveys/{survey_id}"
             assert _post(app, learner, answer_url, {**EVALUATION, "q-higher": f"Svar fra {ctx} {i}"}, page=answer_url).status_code == 303
     app.config["SMEB_TODAY"] = "2026-11-20"
-    page = app.test_client().get(f"/app/{fac}/surveys/{survey_id}/results").get_data(as_text=True)
+    page = staff_client(app, fac).get(f"/app/{fac}/surveys/{survey_id}/results").get_data(as_text=True)
     sections = re.findall(r'<section class="company" data-group="company".*?<h3[^>]*>(Firma [AB])</h3>(.*?)</section>', page, re.DOTALL)
     visible = {name[-1].lower() for name, body in sections if 'data-suppressed="1"' not in body}
     assert visible == shown - {"total"}
@@ -206,7 +206,7 @@ def test_the_session_evaluation_is_aggregated_per_company_without_groups_under_f
     assert all("Svar fra" not in body for name, body in sections if 'data-suppressed="1"' in body)
     # A company admin sees the totals and their own company, never the other one.
     admin_a = launch(app, sub="leder-a", staff=True, context="a", title="Firma A")
-    mine = app.test_client().get(f"/app/{admin_a}/surveys/{survey_id}/results")
+    mine = staff_client(app, admin_a).get(f"/app/{admin_a}/surveys/{survey_id}/results")
     assert mine.status_code == 200 and "Firma B" not in mine.get_data(as_text=True) and "Svar fra b" not in mine.get_data(as_text=True)
     assert ("Svar fra a 0" in mine.get_data(as_text=True)) is ("a" in shown)
 
@@ -218,7 +218,7 @@ def test_a_facilitator_of_another_series_and_companies_outside_it_see_nothing(ap
     other_fac = launch(app, sub="bht-per", staff=True, context="bht-2")
     other_series, _ = _series(app, other_fac, "Annen serie")
     sid, ws = setup["series"], setup["session"]
-    client = app.test_client()
+    client = staff_client(app, other_fac)
     for path in (f"{sid}", f"{sid}/sessions/{ws}/runsheet", f"{sid}/sessions/{ws}/attendance"):
         assert client.get(f"/app/{other_fac}/workshops/{path}").status_code == 404, path
     outsider = launch(app, sub="x", context="c")
@@ -240,7 +240,7 @@ def test_a_facilitator_of_another_series_and_companies_outside_it_see_nothing(ap
 def test_every_workshop_form_needs_this_launchs_csrf_token(app: Flask, setup: dict) -> None:
     fac, sid, ws = setup["facilitator"], setup["series"], setup["session"]
     learner = setup["learners"]["a"][0]
-    client = app.test_client()
+    client = staff_client(app, fac, learner)  # the CSRF token is checked also in the browser that did the launch
     cases = [
         (fac, f"/app/{fac}/workshops", {"action": "create", "title": "X"}),
         (learner, f"/app/{learner}/workshops", {"action": "join", "code": setup["code"]}),

@@ -1,0 +1,152 @@
+"""Security headers on every response of the tool, set once here for all blueprints.
+
+Threats (docs/security.md): a page of the tool framed by a site that is not the learner's LMS (clickjacking: a
+hidden "send" or "remove from team" button under a decoy); a file served with the wrong type being sniffed into
+script; launch ids (which open a learner's pages) leaking through ``Referer``.
+
+Every response gets ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer`` and a
+``Content-Security-Policy`` with ``frame-ancestors``, unless the view set its own (a blueprint's stricter or
+richer policy wins; a policy without ``frame-ancestors`` gets it appended). The tool runs inside LMS iframes, so:
+
+* an HTML page of a launch (``/play/<launch_id>``, ``/app/<launch_id>/…``, ``/roster/<launch_id>``,
+  ``/deep-link/<launch_id>``) may be framed by exactly the origins of that launch's platform registration
+  (issuer and OIDC login URL; the demo LMS is a registration like any other);
+* the LTI entry pages (OIDC login, launch, dynamic registration) by the origins of every registered platform
+  (the launch is not known yet), the registration page also by the platform that opened it;
+* everything else by no one: ``frame-ancestors 'none'`` and ``X-Frame-Options: DENY``.
+
+The origins come from the registrations table, cached per app (:class:`FrameOrigins`): one query per
+``RELOAD_SECONDS`` (``ENTRY_RELOAD_SECONDS`` for the LTI entry pages) for the registrations, at once when a launch
+names a registration not yet loaded, and one primary-key lookup per launch id seen (its registration never changes).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections import OrderedDict
+from typing import Final
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, current_app, request
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+RELOAD_SECONDS: Final = 30.0
+"""How stale the cached registrations may be: a platform added by ``smeb platform add`` is framable within this."""
+ENTRY_RELOAD_SECONDS: Final = 2.0
+LAUNCH_CACHE_SIZE: Final = 4096
+NONE: Final = "'none'"
+
+# Entry pages of the LTI flow: framed by the LMS before a launch exists.
+LTI_ENTRY_ENDPOINTS: Final = frozenset({"lti.login", "lti.launch", "lti_registration.register"})
+# A CSP source expression we are willing to emit: scheme, host and optional port, nothing that could end the header.
+_ORIGIN: Final = re.compile(r"^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
+
+
+def origin_of(url: str) -> str | None:
+    """``scheme://host[:port]`` of an http(s) URL, or ``None`` when it is not one that may appear in a CSP."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    origin = f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+    return origin if parts.scheme.lower() in ("http", "https") and "@" not in parts.netloc and _ORIGIN.match(origin) else None
+
+
+class FrameOrigins:
+    """The origins of the registered platforms, by registration id, reloaded at most every ``reload_seconds``."""
+
+    def __init__(self, sessions: sessionmaker[Session], reload_seconds: float = RELOAD_SECONDS) -> None:
+        self._sessions = sessions
+        self._reload_seconds = reload_seconds
+        self._lock = threading.Lock()
+        self._by_registration: dict[int, tuple[str, ...]] = {}
+        self._loaded_at = float("-inf")
+        self._launches: OrderedDict[str, int | None] = OrderedDict()
+
+    def _load(self, *, force: bool = False, max_age: float | None = None) -> dict[int, tuple[str, ...]]:
+        with self._lock:
+            now = time.monotonic()
+            if force or now - self._loaded_at >= (self._reload_seconds if max_age is None else max_age):
+                from smeb_lti.lti.registrations import PlatformRegistration
+
+                found: dict[int, tuple[str, ...]] = {}
+                with self._sessions() as session:
+                    rows = session.execute(select(PlatformRegistration.id, PlatformRegistration.issuer, PlatformRegistration.auth_login_url))
+                    for registration_id, issuer, login_url in rows:
+                        origins = [o for o in (origin_of(issuer), origin_of(login_url)) if o]
+                        found[registration_id] = tuple(dict.fromkeys(origins))
+                self._by_registration, self._loaded_at = found, now
+            return self._by_registration
+
+    def for_registration(self, registration_id: int) -> tuple[str, ...]:
+        loaded = self._load()
+        if registration_id not in loaded:
+            loaded = self._load(force=True)  # registered since the last load (its launch exists, so it is real)
+        return loaded.get(registration_id, ())
+
+    def every_platform(self) -> tuple[str, ...]:
+        # Entry pages are one or two per launch, and a platform registered a moment ago must be able to frame its
+        # first launch (the cookie-less launch page renders inside the iframe): a fresher list than for other pages.
+        loaded = self._load(max_age=ENTRY_RELOAD_SECONDS)
+        return tuple(dict.fromkeys(o for origins in loaded.values() for o in origins))
+
+    def for_launch(self, launch_id: str) -> tuple[str, ...]:
+        """The origins of the platform of ``launch_id``; none for an unknown launch (its page is a 404)."""
+        with self._lock:
+            known = launch_id in self._launches
+            registration_id = self._launches.get(launch_id)
+        if not known:
+            from smeb_lti.lti.launches import Launch
+
+            with self._sessions() as session:
+                registration_id = session.scalar(select(Launch.registration_id).where(Launch.launch_id == launch_id))
+            if registration_id is None:
+                return ()  # not cached: the launch may be stored a moment later
+            with self._lock:
+                self._launches[launch_id] = registration_id
+                while len(self._launches) > LAUNCH_CACHE_SIZE:
+                    self._launches.popitem(last=False)
+        return self.for_registration(registration_id) if registration_id is not None else ()
+
+
+def frame_ancestors() -> str:
+    """The ``frame-ancestors`` sources of the current request's page (``'none'`` unless an LMS frames it)."""
+    cache: FrameOrigins = current_app.extensions["smeb.frame_origins"]
+    launch_id = (request.view_args or {}).get("launch_id")
+    origins: tuple[str, ...] = ()
+    if isinstance(launch_id, str) and launch_id and "\x00" not in launch_id:
+        origins = cache.for_launch(launch_id)
+    elif request.endpoint in LTI_ENTRY_ENDPOINTS:
+        origins = cache.every_platform()
+        opener = origin_of(request.args.get("openid_configuration") or "") if request.endpoint == "lti_registration.register" else None
+        if opener and opener not in origins:
+            origins += (opener,)  # the LMS that opened dynamic registration frames it before it is registered
+    return " ".join(origins) or NONE
+
+
+def _csp_has(policy: str, directive: str) -> bool:
+    return any(part.strip().lower().split(" ", 1)[0] == directive for part in policy.split(";"))
+
+
+def secure_headers(response: Response) -> Response:
+    """Defaults for every response; a view's own values are kept (see the module docstring)."""
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")  # launch ids are in URLs
+    policy = response.headers.get("Content-Security-Policy")
+    if policy is None or not _csp_has(policy, "frame-ancestors"):
+        # Only HTML can be framed in a way that matters; other responses are never framed by an LMS.
+        ancestors = frame_ancestors() if response.mimetype == "text/html" else NONE
+        directive = f"frame-ancestors {ancestors}"
+        response.headers["Content-Security-Policy"] = f"{policy.rstrip().rstrip(';')}; {directive}" if policy else directive
+    final = response.headers["Content-Security-Policy"]
+    if "X-Frame-Options" not in response.headers and re.search(r"(^|;)\s*frame-ancestors\s+'none'\s*(;|$)", final, re.IGNORECASE):
+        response.headers["X-Frame-Options"] = "DENY"  # for browsers that predate frame-ancestors
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["smeb.frame_origins"] = FrameOrigins(app.extensions["smeb.sessions"])
+    app.after_request(secure_headers)
