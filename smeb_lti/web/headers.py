@@ -29,7 +29,7 @@ from collections import OrderedDict
 from typing import Final
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, g, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -112,13 +112,25 @@ class FrameOrigins:
         return self.for_registration(registration_id) if registration_id is not None else ()
 
 
+def _launch_origins() -> None:
+    """Resolve the launch's platform origins before the view runs.
+
+    A view may end its launch (the deep-linking response does, then renders the page that posts back to the
+    LMS inside its dialog): looked up after the view, on a worker that had not cached it, the launch is gone
+    and the page would get ``frame-ancestors 'none'``, so the LMS's frame would refuse to show it.
+    """
+    launch_id = (request.view_args or {}).get("launch_id")
+    if isinstance(launch_id, str) and launch_id and "\x00" not in launch_id:
+        g.smeb_launch_origins = current_app.extensions["smeb.frame_origins"].for_launch(launch_id)
+
+
 def frame_ancestors() -> str:
     """The ``frame-ancestors`` sources of the current request's page (``'none'`` unless an LMS frames it)."""
     cache: FrameOrigins = current_app.extensions["smeb.frame_origins"]
     launch_id = (request.view_args or {}).get("launch_id")
     origins: tuple[str, ...] = ()
     if isinstance(launch_id, str) and launch_id and "\x00" not in launch_id:
-        origins = cache.for_launch(launch_id)
+        origins = g.get("smeb_launch_origins") or cache.for_launch(launch_id)
     elif request.endpoint in LTI_ENTRY_ENDPOINTS:
         origins = cache.every_platform()
         opener = origin_of(request.args.get("openid_configuration") or "") if request.endpoint == "lti_registration.register" else None
@@ -149,4 +161,5 @@ def secure_headers(response: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     app.extensions["smeb.frame_origins"] = FrameOrigins(app.extensions["smeb.sessions"])
+    app.before_request(_launch_origins)
     app.after_request(secure_headers)

@@ -145,3 +145,26 @@ def test_a_deep_linking_request_without_settings_is_refused(app: Flask, lms: Lms
     del claims[DL + "deep_linking_settings"]
     response = lms.launch(app.test_client(), **claims)
     assert response.status_code == 400 and "deep_linking_settings" in response.get_data(as_text=True)
+
+
+def test_the_response_page_may_be_framed_by_the_lms_even_on_a_worker_that_never_saw_the_launch(
+    app: Flask, lms: Lms, platform: PlatformSim, course_slug: str, browser: FlaskClient
+) -> None:
+    """The response ends the launch before its page is rendered; that page auto-posts inside the LMS's dialog.
+
+    Under gunicorn the POST may reach a worker whose cache never saw the launch: looking the launch up after the
+    view found nothing and sent ``frame-ancestors 'none'``, so Moodle's dialog refused the page and the activity
+    was never added (tests/e2e/moodle/test_moodle_lti_flows.py, about one run in two).
+    """
+    from urllib.parse import urlsplit
+
+    from smeb_lti.web.headers import FrameOrigins
+
+    launch_id = _start(browser, lms, platform)
+    app.extensions["smeb.frame_origins"] = FrameOrigins(app.extensions["smeb.sessions"])  # a cold worker
+    response = browser.post("/deep-link/" + launch_id, data={"item": course_slug, "data": "opaque-data-42"})
+    assert response.status_code == 200
+    issuer = urlsplit(platform.issuer)
+    policy = response.headers["Content-Security-Policy"]
+    assert f"frame-ancestors {issuer.scheme}://{issuer.netloc}" in policy and "'none'" not in policy, policy
+    assert "X-Frame-Options" not in response.headers
