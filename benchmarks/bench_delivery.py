@@ -3,7 +3,7 @@
 Run from the repo root:  python benchmarks/bench_delivery.py [--events 2000] [--deliver 5000] [--quick] [--json PATH]
 
 Prints
-  1. statements/s built (xapi.builders), validated and written to the outbox, one learner
+  1. statements/s built (xapi.statements), validated and written to the outbox, one learner
      event per transaction (as the LTI tool does), on SQLite and PostgreSQL;
   2. statements/s through the whole outbox path to Ralph: each statement queued as the tool
      queues a learner event's statement (``smeb_lti.routing.queue_statement``: the customer's
@@ -18,7 +18,7 @@ Prints
      path, but on a loaded machine it takes CPU from Ralph;
   3. validation cost per statement next to a bare ``json.loads`` of the same text (the floor).
 
-Ralph (tests/ralph.py) and PostgreSQL (tests/pg.py) are started as the tests do. Not a test:
+Ralph (tests/support/ralph.py) and PostgreSQL (tests/support/pg.py) are started as the tests do. Not a test:
 the numbers depend on the machine and on what else runs on it.
 """
 
@@ -41,14 +41,16 @@ import httpx
 
 from benchmarks.figures import Figures, add_common_arguments
 from smeb_lti.db import make_engine, migrate
-from tests import pg
-from tests.ralph import RalphServer
-from xapi import builders, outbox
+from tests.support import pg
+from tests.support.ralph import RalphServer
+from xapi import statements as builders
 from xapi.actors import pseudonymous_actor
-from xapi.client import batch_body, serialize_statement
-from xapi.delivery import DeliveryPolicy, Worker
 from xapi.customers import CustomerScope
-from xapi.destinations import Destination, save_destination
+from xapi.delivery import outbox
+from xapi.delivery.client import batch_body, serialize_statement
+from xapi.delivery.destinations import Destination, save_destination
+from xapi.delivery.sender import DeliveryPolicy
+from xapi.delivery.worker import Worker
 from xapi.validation import validate_statement
 
 KEY = b"bench-key-not-secret"
@@ -140,7 +142,8 @@ def bench_outbox(db_url: str, statements: list[dict], root: Path) -> Run:
             save_destination(conn, destination)  # an LRS for every customer: routing looks it up per event
         sessions = sessionmaker(engine)
         with Worker(engine, {"ralph": destination}, DeliveryPolicy(timeout=60, lease_seconds=300)) as worker:
-            client = worker.client(destination)  # built before the clock starts, as the direct run's client is
+            assert worker.lrs is not None
+            client = worker.lrs.client(destination)  # built before the clock starts, as the direct run's client is
             in_http = [0.0]
             send = client.send
 
@@ -153,7 +156,7 @@ def bench_outbox(db_url: str, statements: list[dict], root: Path) -> Run:
 
             client.send = timed_send  # type: ignore[method-assign]
             start, cpu = time.perf_counter(), time.process_time()
-            for statement in statements:  # one learner event = one transaction, as in smeb_lti.player_host
+            for statement in statements:  # one learner event = one transaction, as in smeb_lti.play.apply
                 with session_scope(sessions) as session:
                     assert queue_statement(session, statement, SCOPE) == ["ralph"]
             enqueued = time.perf_counter() - start
@@ -198,9 +201,10 @@ def bench_delivery(new_db: Callable[[], str], count: int, root: Path, rounds: in
     for round_ in range(rounds):
         statements = [outbox.prepare_statement(build(n)) for n in range(count)]
         payloads = [serialize_statement(s) for s in statements]
+        # Defaults bind this round's values: each lambda runs within the round, but say so.
         runs = [
-            lambda: direct.append(bench_direct(payloads, root / f"direct-{round_}")),
-            lambda: via_outbox.append(bench_outbox(new_db(), statements, root / f"outbox-{round_}")),
+            lambda payloads=payloads, round_=round_: direct.append(bench_direct(payloads, root / f"direct-{round_}")),
+            lambda statements=statements, round_=round_: via_outbox.append(bench_outbox(new_db(), statements, root / f"outbox-{round_}")),
         ]
         for run in runs if round_ % 2 == 0 else reversed(runs):
             run()

@@ -2,7 +2,7 @@
 
 Measures:
   1. statements/s stored through POST /statements in batches of 1 and of 100, next to the real
-     Ralph LRS (5.1.0, fs backend, tests/ralph.py) measured in the same run (ratio = ours / Ralph);
+     Ralph LRS (5.1.0, fs backend, tests/support/ralph.py) measured in the same run (ratio = ours / Ralph);
   2. GET /statements latency (p50/p99) for common filters at a large store, filled by bulk
      inserts straight into the tables (same rows the API writes: statement + index links), next to
      GET /about on the same server (the HTTP floor: no database).
@@ -10,7 +10,7 @@ Measures:
 Usage:  python benchmarks/bench_lrs.py [--size 1000000] [--db sqlite|postgresql|both] [--requests 200] [--quick] [--json PATH]
 
 The server runs in a subprocess (werkzeug threaded server) so the client does not share its GIL.
-PostgreSQL: the machine's server on 127.0.0.1:5432 or a throw-away cluster (tests/pg.py).
+PostgreSQL: the machine's server on 127.0.0.1:5432 or a throw-away cluster (tests/support/pg.py).
 """
 
 from __future__ import annotations
@@ -84,12 +84,12 @@ def statement(i: int) -> dict:
 
 def bulk_fill(db_url: str, size: int) -> float:
     """Insert ``size`` statements with their index links directly; returns seconds taken."""
+    from smeb_lti.lrs import clock
     from smeb_lti.lrs import statements as st
-    from smeb_lti.lrs import store
 
     start = time.perf_counter()
     tenant_id = 1
-    base_us = store.now_us() - size * 1000
+    base_us = clock.now_us() - size * 1000
     chunk = 20000
     if db_url.startswith("sqlite"):
         import sqlite3
@@ -167,10 +167,10 @@ def post_rates(client, statements_url: str, requests: int, batches: int) -> dict
 
 
 def run_ralph(requests: int, batches: int) -> dict:
-    """The same POSTs against the real Ralph LRS (tests/ralph.py: 5.1.0, fs backend), fresh and empty."""
+    """The same POSTs against the real Ralph LRS (tests/support/ralph.py: 5.1.0, fs backend), fresh and empty."""
     import httpx
 
-    from tests.ralph import RalphServer
+    from tests.support.ralph import RalphServer
 
     with tempfile.TemporaryDirectory(prefix="bench-lrs-ralph-") as tmp:
         lrs = RalphServer(Path(tmp)).start()
@@ -288,7 +288,7 @@ def main() -> None:
             print(json.dumps(results[-1]), flush=True)
             record(figures, results[-1])
     if args.db in ("postgresql", "both"):
-        from tests import pg
+        from tests.support import pg
 
         server = pg.start()
         url = server.create_database()

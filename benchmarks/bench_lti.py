@@ -77,7 +77,7 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def _form_fields(html: str) -> tuple[str, dict[str, str]]:
-    from smeb_lti.demo_platform.client import forms_of
+    from smeb_lti.demo_lms.client import forms_of
 
     form = forms_of(html)[0]
     return form.action, form.fields
@@ -123,7 +123,7 @@ def load(platform_url: str, threads: int, count: int, seconds: float) -> dict[st
                         return
                 try:
                     total, tool, step = one_launch(client, platform_url, f"demo-learner-0{1 + worker % 9}")
-                except Exception as error:  # noqa: BLE001 - any failed launch is counted and reported, the load goes on
+                except Exception as error:
                     with lock:
                         errors.append(str(error)[:200])
                     continue
@@ -252,7 +252,9 @@ def main() -> None:
     load_before = float(args.load_before)
     print(f"machine: {os.cpu_count()} cores, load average before {load_before:.1f}; gunicorn -w {args.workers}; {args.threads} concurrent clients; demo LMS and load generator on the same cores")
     if n:
-        ms = lambda s: f"{s * 1000:.1f} ms"
+        def ms(s: float) -> str:
+            return f"{s * 1000:.1f} ms"
+
         print(f"launches: {n} in {result['wall']:.1f} s = {n / result['wall']:.1f} launches/s ({len(result['errors'])} errors)")
         print(f"launch latency (login → id_token POST → player page, incl. LMS /auth): p50 {ms(_percentile(result['totals'], .5))}, "
               f"p99 {ms(_percentile(result['totals'], .99))}")

@@ -8,13 +8,13 @@ Measures, and prints as JSON:
   streaming ``full_json`` with ``yield_per``) on SQLite and on PostgreSQL, over ``--statements``
   statements bulk-inserted straight into ``lrs_statements`` (COPY on PostgreSQL);
 * the aggregation alone on the same statements already in memory (the floor: no database);
-* the same report through the xAPI query API (``xapi.query``, following ``more``) against the real
-  Ralph LRS (tests/ralph.py). Ralph 5.1's file-system backend re-reads its whole file for every page,
+* the same report through the xAPI query API (``xapi.delivery.query``, following ``more``) against the real
+  Ralph LRS (tests/support/ralph.py). Ralph 5.1's file-system backend re-reads its whole file for every page,
   so Ralph gets ``--ralph-statements`` (default 20,000, posted over HTTP) and the comparison is per
   statement; the ratio says how much slower the HTTP path is per statement than the local store;
 * PDF rendering time per certificate (WeasyPrint, median of ``--pdfs``).
 
-PostgreSQL: the machine's server on 127.0.0.1:5432 or a throw-away cluster (tests/pg.py).
+PostgreSQL: the machine's server on 127.0.0.1:5432 or a throw-away cluster (tests/support/pg.py).
 Not a test: numbers depend on the machine and its load (2 cores, shared).
 """
 
@@ -78,8 +78,8 @@ def bulk_fill(db_url: str, size: int) -> float:
     from sqlalchemy.orm import sessionmaker
 
     from smeb_lti.db import make_engine, migrate, session_scope
+    from smeb_lti.lrs import clock, store
     from smeb_lti.lrs import statements as st
-    from smeb_lti.lrs import store
 
     migrate(db_url)
     engine = make_engine(db_url)
@@ -88,7 +88,7 @@ def bulk_fill(db_url: str, size: int) -> float:
     engine.dispose()
     rng = random.Random(SEED)
     start = time.perf_counter()
-    base_us = store.now_us() - size * 1000
+    base_us = clock.now_us() - size * 1000
     chunk = 20_000
 
     def row(i: int) -> tuple:
@@ -162,7 +162,7 @@ def ralph_report(size: int) -> dict:
 
     from smeb_lti.reports.aggregate import completion_report
     from smeb_lti.reports.sources import lrs_statements
-    from tests.ralph import RalphServer
+    from tests.support.ralph import RalphServer
 
     with tempfile.TemporaryDirectory() as folder:
         server = RalphServer(Path(folder)).start()
@@ -236,7 +236,7 @@ def main() -> None:
             urls["sqlite"] = f"sqlite:///{folder}/bench.db"
         server = None
         if args.db in ("postgresql", "both"):
-            from tests import pg
+            from tests.support import pg
 
             server = pg.start()
             urls["postgresql"] = server.create_database()

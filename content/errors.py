@@ -37,3 +37,28 @@ class CourseValidationError(CourseError):
 
 class CourseNotFoundError(CourseError):
     """No course folder (with a course.yaml) at the given path or slug."""
+
+
+class CourseJsonError(CourseError, ValueError):
+    """Course JSON (the player's format, :mod:`content.export`) that :mod:`content.reader` cannot read.
+
+    ``path`` names the value, JSONPath style (``$.modules[0].lessons[2].blocks[1].points``); ``problem`` says
+    what was expected there.
+    """
+
+    def __init__(self, path: str, problem: str):
+        self.path = path
+        self.problem = problem
+        super().__init__(f"course JSON {path}: {problem}")
+
+
+class UnknownModuleError(CourseError, KeyError):
+    """A deep link names a module the course does not have."""
+
+    def __init__(self, slug: str, module_id: str):
+        self.slug = slug
+        self.module_id = module_id
+        super().__init__(f"course {slug!r} has no module {module_id!r}")
+
+    def __str__(self) -> str:  # KeyError would show the message in quotes
+        return str(self.args[0])

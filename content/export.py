@@ -2,6 +2,7 @@
 
 Only fields named ``html`` carry HTML, rendered by :mod:`content.markdown`'s
 allow-list; every other string is text the player must insert as text.
+:mod:`content.reader` reads this JSON back into the same :class:`Course`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ import dataclasses
 import json
 from typing import Any
 
-from content.markdown import render_markdown
 from content.model import Course, Text, TextBlock
 
 FORMAT_VERSION = 1
@@ -21,7 +21,7 @@ def _plain(value: Any) -> Any:
         return value.to_dict()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         if isinstance(value, TextBlock):
-            return {"type": "text", "id": value.id, "html": {"nb": render_markdown(value.nb), "en": render_markdown(value.en)}}
+            return {"type": "text", "id": value.id, "html": value.html.to_dict()}  # never the Markdown source
         out: dict[str, Any] = {}
         for f in dataclasses.fields(value):
             item = getattr(value, f.name)
@@ -65,3 +65,18 @@ def course_to_dict(course: Course) -> dict[str, Any]:
 def course_to_json(course: Course) -> str:
     """Deterministic JSON text (sorted keys, no whitespace variance) for reproducible packages."""
     return json.dumps(course_to_dict(course), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def learner_course_dict(course: Course) -> dict[str, Any]:
+    """The course as a learner's browser gets it when the tool grades: quizzes without their answer key.
+
+    ``choices[].correct`` and the choice feedback (which says what is right) are left out; ``"grading":
+    "server"`` tells the player to ask for each verdict. Packages that grade offline keep the key.
+    """
+    data = course_to_dict(course)
+    for module in data["modules"]:
+        for lesson in module.get("lessons", ()):
+            for block in lesson.get("blocks", ()):
+                if block["type"] == "quiz":
+                    block["choices"] = [{k: v for k, v in choice.items() if k not in ("correct", "feedback")} for choice in block["choices"]]
+    return {**data, "grading": "server"}

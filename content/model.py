@@ -1,19 +1,40 @@
 """The immutable, typed course model every other part of SMEB reads.
 
-A :class:`Course` is produced only by :func:`content.loader.load_course`, which
-has already checked the schema and the cross-references; code that holds a
-``Course`` may therefore trust that ids are unique, media exist, branches land
-on real steps and completion is reachable.
+A :class:`Course` is produced by :func:`content.loader.load_course` from course
+sources, which has already checked the schema and the cross-references (ids are
+unique, media exist, branches land on real steps and completion is reachable),
+or by :func:`content.reader.course_from_json` from the JSON the loader's course
+was written to (:func:`content.export.course_to_json`), e.g. an installed course.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Iterator, Literal, Union
+from typing import Literal
 
 Lang = Literal["nb", "en"]
 LANGUAGES: tuple[Lang, ...] = ("nb", "en")
+
+# The closed vocabularies of the model, as types and as the values a reader accepts.
+Quality = Literal["good", "partial", "poor"]
+QUALITIES: tuple[Quality, ...] = ("good", "partial", "poor")
+QuizKind = Literal["single", "multiple", "true-false"]
+QUIZ_KINDS: tuple[QuizKind, ...] = ("single", "multiple", "true-false")
+SurveyKind = Literal["scale", "likert", "free-text", "rank"]
+SURVEY_KINDS: tuple[SurveyKind, ...] = ("scale", "likert", "free-text", "rank")
+WorkshopMode = Literal["in-person", "online", "hybrid"]
+WORKSHOP_MODES: tuple[WorkshopMode, ...] = ("in-person", "online", "hybrid")
+ModuleKind = Literal["digital", "workshop"]
+MODULE_KINDS: tuple[ModuleKind, ...] = ("digital", "workshop")
+
+# Media a text block's HTML uses (``<img src>``) and links to (``<a href>``). The HTML comes from
+# content.markdown's renderer, which only lets images under media/ through, with plain path characters.
+_HTML_IMAGE = re.compile(r'\bsrc="(media/[^"]+)"')
+_HTML_MEDIA = re.compile(r'(?:src|href)="(media/[^"]+)"')
 
 
 @dataclass(frozen=True)
@@ -24,8 +45,8 @@ class Text:
     en: str
 
     def get(self, lang: str) -> str:
-        """The text in ``lang``; bokmål for anything that is not English."""
-        return self.en if lang == "en" else self.nb
+        """The text in ``lang``; bokmål for anything that is not English, and when the English text is empty."""
+        return (self.en or self.nb) if lang == "en" else self.nb
 
     def to_dict(self) -> dict[str, str]:
         return {"nb": self.nb, "en": self.en}
@@ -39,14 +60,25 @@ class CompetenceTag:
 
 @dataclass(frozen=True)
 class TextBlock:
+    """Text the player shows, as allow-listed HTML (:func:`content.markdown.render_markdown`).
+
+    The HTML is what the course JSON carries (the contract with the player), so it is the block's content.
+    ``markdown`` is the source as the author wrote it: present when the block was loaded from course sources,
+    ``None`` when it was read back from course JSON, and not part of equality for that reason.
+    """
+
     id: str
-    nb: str
-    en: str
+    html: Text
+    markdown: Text | None = field(default=None, compare=False, repr=False)
     type: Literal["text"] = "text"
 
-    @property
-    def body(self) -> Text:
-        return Text(self.nb, self.en)
+    def image_files(self) -> set[str]:
+        """The media files the block's images show."""
+        return {src for html in (self.html.nb, self.html.en) for src in _HTML_IMAGE.findall(html)}
+
+    def media_links(self) -> set[str]:
+        """Every ``media/...`` path the block's HTML refers to: images and links to files such as handouts."""
+        return {src for html in (self.html.nb, self.html.en) for src in _HTML_MEDIA.findall(html)}
 
 
 @dataclass(frozen=True)
@@ -66,7 +98,7 @@ class CaseChoice:
     id: str
     text: Text
     feedback: Text
-    quality: Literal["good", "partial", "poor"]
+    quality: Quality
     next: str | None = None
 
 
@@ -103,7 +135,7 @@ class QuizChoice:
 @dataclass(frozen=True)
 class QuizBlock:
     id: str
-    kind: Literal["single", "multiple", "true-false"]
+    kind: QuizKind
     question: Text
     points: int
     choices: tuple[QuizChoice, ...]
@@ -117,7 +149,7 @@ class QuizBlock:
 @dataclass(frozen=True)
 class SurveyBlock:
     id: str
-    kind: Literal["scale", "likert", "free-text", "rank"]
+    kind: SurveyKind
     prompt: Text
     low: Text | None = None
     high: Text | None = None
@@ -166,7 +198,7 @@ class WorkshopBlock:
 
     id: str
     title: Text
-    mode: Literal["in-person", "online", "hybrid"]
+    mode: WorkshopMode
     agenda: tuple[AgendaItem, ...]
     description: Text | None = None
     type: Literal["workshop"] = "workshop"
@@ -176,9 +208,7 @@ class WorkshopBlock:
         return sum(item.minutes for item in self.agenda)
 
 
-Block = Union[
-    TextBlock, VideoBlock, CaseBlock, QuizBlock, SurveyBlock, ReflectionBlock, ActionPlanBlock, WorkshopBlock
-]
+Block = TextBlock | VideoBlock | CaseBlock | QuizBlock | SurveyBlock | ReflectionBlock | ActionPlanBlock | WorkshopBlock
 
 # Blocks a learner "does"; "completion: all" requires every one of these.
 COMPLETABLE_TYPES = frozenset({"video", "case", "quiz", "reflection", "action-plan"})
@@ -199,7 +229,7 @@ class Module:
     title: Text
     lessons: tuple[Lesson, ...]
     summary: Text | None = None
-    kind: Literal["digital", "workshop"] = "digital"
+    kind: ModuleKind = "digital"
 
     def blocks(self) -> Iterator[Block]:
         for lesson in self.lessons:
@@ -226,11 +256,32 @@ class Course:
         for module in self.modules:
             yield from module.blocks()
 
-    def block(self, block_id: str) -> Block:
+    def lessons(self) -> Iterator[Lesson]:
+        for module in self.modules:
+            yield from module.lessons
+
+    @cached_property
+    def blocks_by_id(self) -> Mapping[str, Block]:
+        """Every block by its id (ids are unique in a course; should one repeat, the first counts)."""
+        found: dict[str, Block] = {}
         for block in self.blocks():
-            if block.id == block_id:
-                return block
-        raise KeyError(block_id)
+            found.setdefault(block.id, block)
+        return found
+
+    @cached_property
+    def lesson_ids(self) -> frozenset[str]:
+        return frozenset(lesson.id for lesson in self.lessons())
+
+    def block(self, block_id: str) -> Block:
+        """The block with this id; :class:`KeyError` when the course has none."""
+        return self.blocks_by_id[block_id]
+
+    def module(self, module_id: str) -> Module:
+        """The module with this id; :class:`KeyError` when the course has none."""
+        for module in self.modules:
+            if module.id == module_id:
+                return module
+        raise KeyError(module_id)
 
     @property
     def quizzes(self) -> tuple[QuizBlock, ...]:
@@ -238,10 +289,17 @@ class Course:
 
     @property
     def max_points(self) -> int:
+        """The points the quizzes give together (what a learner's score is out of)."""
         return sum(q.points for q in self.quizzes)
 
+    @property
+    def passing_applies(self) -> bool:
+        """Whether a pass mark counts: there are quiz points to earn and a passing score above 0."""
+        return self.max_points > 0 and self.passing_score > 0
+
     def media_files(self) -> tuple[str, ...]:
-        """Every media path the course uses, relative to the course folder, sorted."""
+        """Every media file the course shows (video files, captions, transcripts, images), relative to the
+        course folder, sorted: what a package ships and the catalogue's hash covers."""
         found: set[str] = set()
         for block in self.blocks():
             if isinstance(block, VideoBlock):
@@ -250,12 +308,20 @@ class Course:
                 found.update(path for _, path in block.captions)
                 found.update(path for _, path in block.transcript)
             elif isinstance(block, TextBlock):
-                from content.markdown import image_sources
-
-                found.update(image_sources(block.nb))
-                found.update(image_sources(block.en))
+                found.update(block.image_files())
         return tuple(sorted(found))
 
+    def media_paths(self) -> frozenset[str]:
+        """Every ``media/...`` path the course JSON refers to: :meth:`media_files` and the files its texts
+        link to. The tool serves exactly these from the course folder (the folder may hold drafts)."""
+        found = set(self.media_files())
+        for block in self.blocks():
+            if isinstance(block, TextBlock):
+                found.update(block.media_links())
+        return frozenset(found)
+
     def activity_id(self, *parts: str) -> str:
-        """The xAPI activity IRI of a module, lesson or block of this course."""
+        """The xAPI activity IRI of a module, lesson or block of this course: the course IRI (without a
+        trailing slash) and the ids, joined by ``/``. Same rule as the player (scorm_export/player/core.js
+        ``activityId``), so the statements of a package and of the tool name the same activities."""
         return "/".join((self.id.rstrip("/"), *parts))

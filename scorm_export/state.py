@@ -13,7 +13,7 @@ two equal):
 - ``cmi5``/``xapi``: an xAPI State API document (LRSs take far larger documents), but when the page closes the
   player hands the state *and* the queued statements to the browser with ``fetch(keepalive)``, whose quota is
   64 KiB in flight → 32000, half of it, so the closing statements always fit beside the state.
-- ``lti``: the tool stores up to 65536 characters per state (``smeb_lti/player_host.py``), and the state is
+- ``lti``: the tool stores up to 65536 characters per state (``smeb_lti/play/events.py``), and the state is
   posted with keepalive on close, as above → 32000.
 - ``standalone`` (no LMS; the browser's own storage) → 64000.
 """

@@ -33,6 +33,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 if [ "$want_test" = 1 ]; then
+  # The test extra: pytest and the structure checks (import-linter, ruff, mypy; tests/test_code_checks.py).
   .venv/bin/python -m pip install -q -e '.[test]'
 else
   .venv/bin/python -m pip install -q -e .
@@ -75,5 +76,5 @@ if [ "$want_test" = 1 ]; then
     fi
   fi
   # Ralph, the independent upstream LRS of the tests, in its own venv (its pins clash with ours).
-  .venv/bin/python -c 'from tests.ralph import ensure_venv; ensure_venv()'
+  .venv/bin/python -c 'from tests.support.ralph import ensure_venv; ensure_venv()'
 fi

@@ -1,6 +1,6 @@
 """What happens when a learner completes a course: the certificate is issued, once.
 
-The player host judges completion (:func:`smeb_lti.player_host.apply_event`) and calls
+The player host judges completion (:func:`smeb_lti.play.apply.apply_event`) and calls
 :func:`on_course_completed` inside the same transaction that records the outcome, so a certificate
 exists exactly when the completion it rewards was stored (and its ``earned`` statement is queued in
 that transaction too, by :func:`smeb_lti.certificates.issue.issue_certificate`).
@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 from collections.abc import Mapping
 from typing import Any
 
+from flask import request
 from sqlalchemy.orm import Session
 
+from content.model import Course
 from smeb_lti.certificates.issue import (
     IssuedCertificate,
     IssueRequest,
@@ -39,7 +40,9 @@ from smeb_lti.certificates.issue import (
 )
 from smeb_lti.certificates.model import Tenant
 from smeb_lti.lti.context import LaunchContext
+from smeb_lti.play.store import Progress
 from smeb_lti.routing import scope_of
+from smeb_lti.settings import current_settings, settings
 
 log = logging.getLogger(__name__)
 
@@ -52,31 +55,25 @@ def learner_name(context: LaunchContext) -> str | None:
     return joined or None
 
 
-def passing_applies(course: Mapping[str, Any]) -> bool:
-    """Whether the course has a pass mark that counts: quiz points to earn and a ``passingScore`` above 0."""
-    return bool(course.get("maxPoints")) and float(course.get("passingScore") or 0) > 0
-
-
-def rule_met(course: Mapping[str, Any], completed: bool, passed: bool | None) -> bool:
+def rule_met(course: Course, completed: bool, passed: bool | None) -> bool:
     """Completed, and passed when a passing score applies (pure: the unit of the completion rule)."""
     if not completed:
         return False
-    return passed is True if passing_applies(course) else True
+    return passed is True if course.passing_applies else True
 
 
-def issue_request(course: Mapping[str, Any], context: LaunchContext, name: str, actor: Mapping[str, Any]) -> IssueRequest:
-    """The :class:`IssueRequest` for this course JSON (``content.export`` shape) and this launch."""
-    tags = tuple(str(t["title"]["nb"]) for t in course.get("competenceTags") or () if t.get("title", {}).get("nb"))
+def issue_request(course: Course, context: LaunchContext, name: str, actor: Mapping[str, Any]) -> IssueRequest:
+    """The :class:`IssueRequest` for this course and this launch."""
     organization = context.custom.get("organization") or context.custom.get("company") or None
     return IssueRequest(
         tenant=Tenant.from_launch(context),
         learner_subject=context.subject,
         learner_name=name,
-        course_id=str(course["id"]),
-        course_title=str(course["title"]["nb"]),
+        course_id=course.id,
+        course_title=course.title.nb,
         actor=actor,
-        competences=tags,
-        duration_minutes=minutes_of(course.get("duration")),
+        competences=tuple(tag.title.nb for tag in course.competence_tags if tag.title.nb),
+        duration_minutes=minutes_of(course.duration),
         organization=organization,
         customer=scope_of(context),  # the earned statement goes to this customer's LRSs only
     )
@@ -84,25 +81,18 @@ def issue_request(course: Mapping[str, Any], context: LaunchContext, name: str, 
 
 def _public_base() -> str:
     """``SMEB_PUBLIC_URL`` (what goes into QR codes), else the URL this request came in on."""
-    from flask import current_app, request
-
-    return str(current_app.config.get("SMEB_PUBLIC_URL") or os.environ.get("SMEB_PUBLIC_URL") or request.url_root).rstrip("/")
+    return (settings().public_url or request.url_root).rstrip("/")
 
 
 def _encryption_key() -> str | None:
-    from flask import current_app, has_app_context
-
-    from smeb_lti.certificates.signing import encryption_key_from_env
-
-    configured = current_app.config.get("SMEB_KEY_ENCRYPTION_KEY") if has_app_context() else None
-    return str(configured) if configured else encryption_key_from_env()
+    return current_settings().configured_key_encryption_key
 
 
 def on_course_completed(
     session: Session,
     context: LaunchContext,
-    course: Mapping[str, Any],
-    progress_row: Any,
+    course: Course,
+    progress_row: Progress,
     *,
     actor: Mapping[str, Any],
     base_url: str | None = None,
@@ -112,29 +102,29 @@ def on_course_completed(
     """Issue the learner's certificate in ``session``'s transaction when the rules above are met.
 
     Args:
-        course: the course as the player sees it (``content.export.course_to_dict`` shape, possibly one module).
-        progress_row: the learner's :class:`smeb_lti.player_host.Progress` row (``completed``, ``passed``).
+        course: the course as the player sees it (possibly one deep-linked module).
+        progress_row: the learner's :class:`smeb_lti.play.store.Progress` row (``completed``, ``passed``).
         actor: the learner's (pseudonymous) xAPI agent, for the ``earned`` statement.
         base_url: the tool's public URL for the QR code; default ``SMEB_PUBLIC_URL`` or the request's root.
 
     Returns:
         The certificate issued now, or ``None`` (rules not met, or issued before).
     """
-    if not course.get("certificate"):
+    if not course.certificate:
         return None
     if context.custom.get("module"):
         return None  # one module of a course is not the course (rule 2)
     if not rule_met(course, bool(progress_row.completed), progress_row.passed):
         return None
     if not context.context_id:
-        log.warning("course %s completed in a launch without a course context: no certificate (no company to issue it in)", course["id"])
+        log.warning("course %s completed in a launch without a course context: no certificate (no company to issue it in)", course.id)
         return None
     name = learner_name(context)
     if name is None:
-        log.warning("course %s completed but the platform sent no learner name: no certificate", course["id"])
+        log.warning("course %s completed but the platform sent no learner name: no certificate", course.id)
         return None
     tenant = Tenant.from_launch(context)
-    existing = list_certificates(session, tenant, learner_subject=context.subject, course_id=str(course["id"]))
+    existing = list_certificates(session, tenant, learner_subject=context.subject, course_id=course.id)
     if existing:
         return None  # once: a revoked certificate is not re-issued by a later outcome event (an operator can issue by hand)
     return issue_certificate(

@@ -292,7 +292,7 @@ def render(script: dict, slide: dict, state: dict) -> Image.Image:
         heading(d, slide["heading"]["nb"], acc)
         y = 130
         bf = font(30)
-        for i, it in enumerate(items[:show]):
+        for it in items[:show]:
             lines = wrap(it["nb"], bf, 470)
             d.ellipse([48, y + 10, 64, y + 26], fill=acc)
             y = draw_lines(d, (82, y), lines, bf, FG, 1.22) + 18
@@ -433,7 +433,7 @@ def build_audio(sentences: list[Sentence], out: Path) -> float:
     rate, width, ch = params.framerate, params.sampwidth, params.nchannels
 
     def silence(sec: float) -> bytes:
-        return b"\x00" * (int(round(sec * rate)) * width * ch)
+        return b"\x00" * (round(sec * rate) * width * ch)
 
     chunks = [silence(LEAD_IN)]
     t = LEAD_IN
@@ -441,14 +441,14 @@ def build_audio(sentences: list[Sentence], out: Path) -> float:
         if i > 0:
             gap = GAP_SLIDE if s.slide != sentences[i - 1].slide else GAP_SENTENCE
             chunks.append(silence(gap))
-            t += int(round(gap * rate)) / rate
+            t += round(gap * rate) / rate
         with wave.open(str(s.wav)) as w:
             frames = w.readframes(w.getnframes())
         s.start = t
         t += s.duration
         chunks.append(frames)
     chunks.append(silence(TAIL))
-    t += int(round(TAIL * rate)) / rate
+    t += round(TAIL * rate) / rate
     with wave.open(str(out), "wb") as w:
         w.setnchannels(ch)
         w.setsampwidth(width)
@@ -459,7 +459,7 @@ def build_audio(sentences: list[Sentence], out: Path) -> float:
 
 # ---------------------------------------------------------------- captions / transcripts
 def ts(sec: float) -> str:
-    ms = int(round(sec * 1000))
+    ms = round(sec * 1000)
     h, ms = divmod(ms, 3_600_000)
     m, ms = divmod(ms, 60_000)
     s, ms = divmod(ms, 1000)
@@ -471,7 +471,7 @@ def vtt_escape(text: str) -> str:
 
 
 WEAK_END = {"a", "an", "the", "and", "of", "to", "in", "on", "for", "with", "at", "by",
-            "og", "å", "i", "på", "en", "et", "ei", "for", "til", "med", "at", "av", "som", "er", "om", "den", "det"}
+            "og", "å", "i", "på", "en", "et", "ei", "til", "med", "av", "som", "er", "om", "den", "det"}
 
 
 def _break_cost(words: list[str], i: int) -> int:

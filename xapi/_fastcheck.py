@@ -93,7 +93,7 @@ def _all(checks: list[Check]) -> Check:
     frozen = tuple(checks)
 
     def check_all(value: Any) -> bool:
-        for check in frozen:
+        for check in frozen:  # noqa: SIM110 - a plain loop: all() over a generator costs more on this hot path
             if not check(value):
                 return False
         return True
@@ -284,7 +284,7 @@ class _Compiler:
                 return wrong_type
             if len(value) < min_items:
                 return False
-            for item in value:
+            for item in value:  # noqa: SIM110 - a plain loop: all() over a generator costs more on this hot path
                 if not items(item):
                     return False
             return True

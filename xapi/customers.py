@@ -4,7 +4,7 @@ Two small value types, pure (no database, no Flask):
 
 * :class:`CustomerScope` — the customer of ONE statement: LTI platform issuer, client id,
   deployment id and LMS course context of the launch it came from (``smeb_lti.routing.scope_of``
-  builds it from a launch). It decides where the statement may go (:func:`xapi.destinations.route`)
+  builds it from a launch). It decides where the statement may go (:func:`xapi.delivery.destinations.route`)
   and which pseudonym the learner has (:func:`xapi.actors.customer_key`).
 * :class:`CustomerMatch` — one rule of an upstream LRS's ``customers`` list: the fields it names
   must all equal the statement's (an issuer alone = every customer on that LMS; issuer + deployment
@@ -75,7 +75,7 @@ class CustomerMatch:
         for name in CUSTOMER_FIELDS[1:]:
             if name in data and (not isinstance(data[name], str) or not data[name]):
                 raise CustomerScopeError(f"{where}: {name!r} must be a non-empty string (leave it out to match any)")
-        return cls(**{name: data.get(name) for name in CUSTOMER_FIELDS})
+        return cls(data["issuer"], data.get("client_id"), data.get("deployment_id"), data.get("context_id"))
 
     def matches(self, scope: CustomerScope | None) -> bool:
         """Whether ``scope`` is inside this rule; a statement without a scope matches no rule."""

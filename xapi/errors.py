@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover - import only for type checkers (validation imports us)
-    from xapi.validation import ValidationIssue
+    from xapi.validation.rules import ValidationIssue
 
 
 class XapiError(Exception):

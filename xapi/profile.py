@@ -1,7 +1,7 @@
 """The SMEB xAPI Profile (xAPI Profiles 1.0 JSON-LD) and statement-template matching.
 
 ``xapi/profile/smeb-profile.jsonld`` is the machine-readable vocabulary and rulebook for the
-statements :mod:`xapi.builders` makes. This module loads it, checks that it is well formed
+statements :mod:`xapi.statements` makes. This module loads it, checks that it is well formed
 (:func:`profile_problems`), and implements Statement Template validation from the xAPI Profiles
 spec, Part Three, section 2 (:func:`match_templates`): determining properties (verb, object and
 context activity types, attachment usage types) plus rules (``location``/``selector`` with

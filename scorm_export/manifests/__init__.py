@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
+from typing import cast
 from urllib.parse import quote
 
 from lxml import etree
@@ -40,6 +41,17 @@ def decimal_text(value: float, places: int = 4) -> str:
 def ordered_languages(course: Course) -> tuple[str, ...]:
     """The course's own language first, then the other one (LMSs that show one string take the first)."""
     return (course.language, *(lang for lang in LANGUAGES if lang != course.language))
+
+
+def namespaces(default: str, **prefixed: str) -> dict[str, str]:
+    """An lxml ``nsmap`` with a default namespace, then ``prefixed`` in order (the xmlns attributes' order).
+
+    lxml takes ``None`` as the default namespace's prefix; lxml-stubs type an nsmap as str → str only, so the
+    ``None`` key is cast here, once.
+    """
+    nsmap: dict[str | None, str] = {None: default}
+    nsmap.update(prefixed)
+    return cast("dict[str, str]", nsmap)
 
 
 def element(parent: etree._Element, tag: str, attrib: Mapping[str, str] | None = None, text: str | None = None) -> etree._Element:

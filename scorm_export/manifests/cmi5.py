@@ -26,6 +26,7 @@ from scorm_export.manifests import (
     decimal_text,
     element,
     langstrings,
+    namespaces,
     ordered_languages,
     serialize,
 )
@@ -43,7 +44,7 @@ def render(course: Course, files: Sequence[str] = ()) -> bytes:
     """The course structure; ``files`` is unused (cmi5 does not list package files)."""
     ns = f"{{{NS}}}"
     languages = ordered_languages(course)
-    root = etree.Element(f"{ns}courseStructure", nsmap={None: NS})
+    root = etree.Element(f"{ns}courseStructure", nsmap=namespaces(NS))
     course_el = element(root, f"{ns}course", {"id": course.id})
     langstrings(element(course_el, f"{ns}title"), f"{ns}langstring", course.title, languages)
     langstrings(element(course_el, f"{ns}description"), f"{ns}langstring", course.summary, languages)

@@ -18,6 +18,7 @@ from scorm_export.manifests import (
     decimal_text,
     element,
     href,
+    namespaces,
     ncname,
     ordered_languages,
     serialize,
@@ -49,7 +50,7 @@ def render(course: Course, files: Sequence[str]) -> bytes:
     languages = ordered_languages(course)
     title = course.title.get(course.language)
 
-    root = etree.Element(f"{cp}manifest", nsmap={None: NS_CP, "adlcp": NS_ADLCP, "imsmd": NS_MD, "xsi": NS_XSI})
+    root = etree.Element(f"{cp}manifest", nsmap=namespaces(NS_CP, adlcp=NS_ADLCP, imsmd=NS_MD, xsi=NS_XSI))
     root.set("identifier", ncname("smeb", course.slug, course.version))
     root.set("version", course.version)
     root.set(f"{{{NS_XSI}}}schemaLocation", SCHEMA_LOCATION)

@@ -23,6 +23,7 @@ from scorm_export.manifests import (
     decimal_text,
     element,
     href,
+    namespaces,
     ncname,
     ordered_languages,
     serialize,
@@ -83,7 +84,7 @@ def render(course: Course, files: Sequence[str]) -> bytes:
 
     root = etree.Element(
         f"{cp}manifest",
-        nsmap={None: NS_CP, "adlcp": NS_ADLCP, "adlseq": NS_ADLSEQ, "adlnav": NS_ADLNAV, "imsss": NS_IMSSS, "lom": NS_LOM, "xsi": NS_XSI},
+        nsmap=namespaces(NS_CP, adlcp=NS_ADLCP, adlseq=NS_ADLSEQ, adlnav=NS_ADLNAV, imsss=NS_IMSSS, lom=NS_LOM, xsi=NS_XSI),
     )
     root.set("identifier", ncname("smeb", course.slug, course.version))
     root.set("version", course.version)

@@ -18,6 +18,7 @@ from scorm_export.manifests import (
     LAUNCH_FILE,
     element,
     langstrings,
+    namespaces,
     ordered_languages,
     serialize,
 )
@@ -30,7 +31,7 @@ def render(course: Course, files: Sequence[str] = ()) -> bytes:
     """The descriptor; ``files`` is unused (TinCan does not list package files)."""
     ns = f"{{{NS}}}"
     languages = ordered_languages(course)
-    root = etree.Element(f"{ns}tincan", nsmap={None: NS})
+    root = etree.Element(f"{ns}tincan", nsmap=namespaces(NS))
     activities = element(root, f"{ns}activities")
     activity = element(activities, f"{ns}activity", {"id": course.id, "type": ACTIVITY_TYPE_COURSE})
     langstrings(activity, f"{ns}name", course.title, languages)

@@ -62,7 +62,7 @@
           outbox.push({ rid: id, reply: true, method: "POST", url: cfg.eventsUrl, body: JSON.stringify(ev) });
         });
       },
-      // The tool turns these into the same ADL video profile statements as the xAPI runtime (smeb_lti/player_host.py).
+      // The tool turns these into the same ADL video profile statements as the xAPI runtime (smeb_lti/play/statements.py).
       recordVideo: function (ev) {
         var data = { blockId: ev.blockId, verb: ev.verb, sessionId: ev.sessionId, ccEnabled: !!ev.ccEnabled }, keys = ["time", "timeFrom", "timeTo",
           "progress", "segments", "length", "ccLang", "duration"];

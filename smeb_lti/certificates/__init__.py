@@ -15,17 +15,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from smeb_lti.certificates import privacy as part_privacy
+from smeb_lti.certificates.routes import init_app as _init
+from smeb_lti.privacy import registry as privacy_registry
+
 if TYPE_CHECKING:  # pragma: no cover
     from flask import Flask
 
 
 def init_app(app: Flask) -> None:
     """Register the verification page, its status endpoint, the public keys and the owner's download."""
-    import os
+    privacy_registry.register(*part_privacy.STORES)
 
-    from smeb_lti.certificates.issue import NUMBER_SETTING, number_in_statements
-    from smeb_lti.certificates.routes import init_app as _init
-
-    # Validated at start-up like every SMEB_* setting: a typo must not wait for the first certificate.
-    number_in_statements(app.config.get(NUMBER_SETTING, os.environ.get(NUMBER_SETTING, "")))
     _init(app)

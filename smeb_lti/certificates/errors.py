@@ -6,10 +6,13 @@ the message says what to do about it.
 
 from __future__ import annotations
 
+from smeb_lti.errors import SmebError
 
-class CertificateError(Exception):
-    """Base of every certificate error."""
 
+class CertificateError(SmebError):
+    """Base of every certificate error; a request answers 400 with ``{"error": reason, "message"}``."""
+
+    status = 400
     reason = "certificate-error"
 
 
@@ -22,6 +25,7 @@ class KeyEncryptionError(CertificateError):
 class CertificateNotFound(CertificateError):
     """No certificate with this id (in this tenant)."""
 
+    status = 404
     reason = "unknown-certificate"
 
 

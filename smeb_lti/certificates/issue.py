@@ -1,13 +1,13 @@
 """Issuing a certificate: one transaction writes the row, signs claims and credential, and queues ``earned``.
 
-The xAPI statement goes through :func:`xapi.outbox.enqueue` on the *same* session, so a
+The xAPI statement goes through :func:`xapi.delivery.outbox.enqueue` on the *same* session, so a
 certificate exists exactly when its statement is queued for the customer's LRSs (rolled back
 together otherwise; routed per customer by :mod:`smeb_lti.routing`).
 
 The certificate number stays out of the LRS by default: ``smeb cert list``, the PDF and its QR code
 tie the number to the learner's name, so a number in the ``earned`` statement (as an extension or in
 the object id ``…/verify/<number>``) would let anyone holding one certificate and the LRS data name
-the pseudonym. Without :data:`NUMBER_SETTING` the statement says "earned the certificate of course X"
+the pseudonym. Without ``SMEB_CERT_NUMBER_IN_STATEMENTS`` the statement says "earned the certificate of course X"
 (object ``<course IRI>/certificate``). An operator who wants the number in the LRS (to reconcile
 certificates with LRS records) sets ``SMEB_CERT_NUMBER_IN_STATEMENTS=true``, a deliberate choice
 that docs/privacy.md describes.
@@ -18,7 +18,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-import os
 import re
 import secrets
 from collections.abc import Iterable, Mapping
@@ -28,40 +27,28 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from smeb_lti import routing
 from smeb_lti.certificates import claims as signed
 from smeb_lti.certificates.claims import CertificateClaims
 from smeb_lti.certificates.errors import CertificateNotFound, InvalidCertificateInput
-from smeb_lti.certificates.model import Tenant, certificates, utc, utcnow
+from smeb_lti.certificates.model import Tenant, certificates, utcnow
 from smeb_lti.certificates.openbadges import build_credential, sign_credential
 from smeb_lti.certificates.signing import active_key
 from smeb_lti.certificates.status import allocate_index
+from smeb_lti.db import as_utc as utc
+from smeb_lti.routing import scope_of_company
+from smeb_lti.settings import current_settings
+from xapi import statements as builders
 from xapi.customers import CustomerScope
+from xapi.delivery.outbox import enqueue
 
 ISSUER_NAME = "SMEB AS"
-NUMBER_SETTING = "SMEB_CERT_NUMBER_IN_STATEMENTS"
-_TRUE, _FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
 
 
-def number_in_statements(value: object = None) -> bool:
-    """Whether ``earned``/``revoked`` statements name the certificate number (default: no, see the module doc).
-
-    ``value`` is the setting as configured (app config or environment); ``None`` reads the app config of the
-    running tool, else the environment. Anything but a yes/no word is refused with the variable named.
-    """
-    if value is None:
-        from flask import current_app, has_app_context
-
-        value = current_app.config.get(NUMBER_SETTING) if has_app_context() else None
-        if value is None:
-            value = os.environ.get(NUMBER_SETTING, "")
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise InvalidCertificateInput(f"{NUMBER_SETTING}={value!r}: expected true or false (default false: no certificate number in the LRS)")
+def number_in_statements() -> bool:
+    """Whether ``earned``/``revoked`` statements name the certificate number (``SMEB_CERT_NUMBER_IN_STATEMENTS``,
+    default no, see the module doc): the running tool's setting, or the environment's for a command."""
+    return current_settings().cert_number_in_statements
 
 
 def certificate_activity(base_url: str, course_id: str, cert_id: str, *, with_number: bool) -> str:
@@ -166,10 +153,8 @@ def issue_certificate(
     """Issue a certificate in the caller's transaction (the caller commits).
 
     ``number_in_statement``: put the certificate number in the ``earned`` statement; ``None`` reads
-    :data:`NUMBER_SETTING` (default no).
+    ``SMEB_CERT_NUMBER_IN_STATEMENTS`` (default no).
     """
-    from xapi import builders
-
     problems = request.problems()
     if problems:
         raise InvalidCertificateInput("cannot issue the certificate: " + "; ".join(problems))
@@ -195,7 +180,7 @@ def issue_certificate(
     # The certificate's bit in the revocation status list: what `smeb cert revoke` flips for every copy of the badge.
     status_index = allocate_index(session)
     credential_jwt = sign_credential(build_credential(claims, base_url=base_url, valid_from=moment, status_index=status_index), key)
-    with_number = number_in_statements(number_in_statement)
+    with_number = number_in_statements() if number_in_statement is None else number_in_statement
     statement = builders.certificate_earned(
         request.actor,
         builders.Activity(certificate_activity(base_url, request.course_id, cert_id, with_number=with_number),
@@ -233,17 +218,12 @@ def issue_certificate(
 
 def customer_of(session: Session, tenant: Tenant) -> CustomerScope:
     """The customer scope of a certificate's company (the client id looked up from the registrations)."""
-    from smeb_lti.routing import scope_of_company
-
     return scope_of_company(session, tenant.platform_issuer, tenant.deployment_id, tenant.context_id)
 
 
 def queue_statement(session: Session, statement: dict[str, Any], destinations: Iterable[str] | None, now: dt.datetime,
                     customer: CustomerScope | None = None) -> None:
     """Put ``statement`` in the outbox for ``destinations`` (None: the LRSs bound to ``customer``), same transaction."""
-    from smeb_lti import routing
-    from xapi.outbox import enqueue
-
     if destinations is None:
         routing.queue_statement(session, statement, customer, now=now)
         return
@@ -264,7 +244,7 @@ def _from_row(row: Any, base_url: str | None) -> IssuedCertificate:
         verification_url=url,
         credential_jwt=row.credential_jwt,
         earned_statement_id=row.earned_statement_id,
-        created_at=utc(row.created_at),  # type: ignore[arg-type]
+        created_at=utc(row.created_at),
         revoked_at=utc(row.revoked_at),
         revocation_reason=row.revocation_reason,
     )

@@ -90,12 +90,6 @@ class Tenant:
         )
 
 
-def utc(value: dt.datetime | None) -> dt.datetime | None:
-    """SQLite hands back naive datetimes; everything we store is UTC."""
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)

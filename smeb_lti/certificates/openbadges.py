@@ -36,8 +36,8 @@ from smeb_lti.certificates.signing import (
     key_id,
     public_jwk,
 )
+from smeb_lti.certificates.status import VC_CONTEXT, iso, status_entry
 
-VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 CID_CONTEXT = "https://www.w3.org/ns/cid/v1"  # verificationMethod, assertionMethod, JsonWebKey (W3C Controlled Identifiers)
 OB_SCHEMA = "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json"
@@ -45,10 +45,6 @@ OB_SCHEMA_TYPE = "1EdTechJsonSchemaValidator2019"
 ATTACHMENT_NAME = "openbadge-credential.jwt"
 JWT_TYP = "vc+jwt"
 ISSUER_PATH = "/certificates/issuer"
-
-
-def iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def issuer_id(base_url: str) -> str:
@@ -103,8 +99,6 @@ def build_credential(
     ``status_index``: the certificate's bit in the revocation status list (:mod:`.status`);
     ``None`` leaves ``credentialStatus`` out (only for tests of the credential alone).
     """
-    from smeb_lti.certificates.status import status_entry
-
     base = base_url.rstrip("/")
     achievement: dict[str, Any] = {
         "id": f"{base}/certificates/achievements/{_slug(claims.course_id)}",

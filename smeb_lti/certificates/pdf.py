@@ -64,7 +64,7 @@ def qr_png(url: str) -> bytes:
 
 
 def _font_url(name: str) -> str:
-    return resources.files("smeb_lti.certificates").joinpath("fonts", name).as_uri()  # type: ignore[attr-defined]
+    return resources.files("smeb_lti.certificates").joinpath("fonts", name).as_uri()  # type: ignore[attr-defined]  # an installed package's files are a pathlib.Path, typed as Traversable
 
 
 def certificate_html(claims: CertificateClaims, token: str, url: str, qr: bytes) -> str:
@@ -135,4 +135,4 @@ def render_pdf(claims: CertificateClaims, token: str, url: str, credential_jwt: 
         name=ATTACHMENT_NAME,
         description="Open Badges 3.0 OpenBadgeCredential (VC-JWT, EdDSA)",
     )
-    return document.write_pdf(attachments=[attachment], pdf_variant="pdf/ua-1", custom_metadata=True)  # type: ignore[no-any-return]
+    return document.write_pdf(attachments=[attachment], pdf_variant="pdf/ua-1", custom_metadata=True)

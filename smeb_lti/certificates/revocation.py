@@ -30,6 +30,7 @@ from smeb_lti.certificates.issue import (
     queue_statement,
 )
 from smeb_lti.certificates.model import Tenant, certificates, utcnow
+from xapi import statements as builders
 
 REASON = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
@@ -47,8 +48,6 @@ def revoke_certificate(
     now: dt.datetime | None = None,
 ) -> IssuedCertificate:
     """Revoke ``cert_id`` of ``tenant``; ``reason`` is a short code (``issued-in-error``, ``fraud``...)."""
-    from xapi import builders
-
     if not REASON.match(reason or ""):
         raise InvalidCertificateInput(f"reason must be a short code like 'issued-in-error' (a-z, 0-9, '-'), got {reason!r}")
     current = get_certificate(session, tenant, cert_id)

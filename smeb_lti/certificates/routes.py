@@ -18,15 +18,25 @@ from __future__ import annotations
 
 import html
 import json
-import os
 from importlib import resources
 
 from flask import Blueprint, Flask, Response, current_app, request
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
+from smeb_lti import errors
+from smeb_lti.certificates import claims as signed
+from smeb_lti.certificates.claims import CERT_ID
 from smeb_lti.certificates.errors import CertificateError, CertificateNotFound
-from smeb_lti.certificates.issue import owned_by, public_status
-from smeb_lti.certificates.signing import SigningKey, jwks, public_keys
+from smeb_lti.certificates.issue import ISSUER_NAME, owned_by, public_status
+from smeb_lti.certificates.model import signing_keys, utcnow
+from smeb_lti.certificates.openbadges import issuer_id, issuer_profile, sign_status_list
+from smeb_lti.certificates.pdf import format_id, render_pdf
+from smeb_lti.certificates.signing import SigningKey, active_key, jwks, public_keys
+from smeb_lti.certificates.status import status_list_credential
+from smeb_lti.lti import launches
+from smeb_lti.settings import settings
+from smeb_lti.web import headers
+from smeb_lti.web.sessions import sessions
 
 bp = Blueprint("certificates", __name__)
 
@@ -36,16 +46,8 @@ CSP = (
 )
 
 
-def _sessions() -> sessionmaker[Session]:
-    return current_app.extensions["smeb.sessions"]  # type: ignore[no-any-return]
-
-
 def _secure(response: Response, cache: str = "no-store") -> Response:
-    response.headers["Content-Security-Policy"] = CSP
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cache-Control"] = cache
-    return response
+    return headers.protect(response, CSP, cache=cache)
 
 
 def _asset(name: str) -> str:
@@ -53,7 +55,7 @@ def _asset(name: str) -> str:
 
 
 def _public_base() -> str:
-    return str(current_app.config.get("SMEB_PUBLIC_URL") or os.environ.get("SMEB_PUBLIC_URL") or request.url_root).rstrip("/")
+    return (settings().public_url or request.url_root).rstrip("/")
 
 
 def _for_verifiers(response: Response) -> Response:
@@ -66,12 +68,6 @@ def _signer(session: Session) -> SigningKey:
     """The active key, decrypted once per process (scrypt on every status request would be a cheap DoS)."""
     import sqlalchemy as sa
 
-    from smeb_lti.certificates.model import signing_keys
-    from smeb_lti.certificates.signing import (
-        ENV_ENCRYPTION_KEY,
-        active_key,
-        encryption_key_from_env,
-    )
 
     kid = session.execute(
         sa.select(signing_keys.c.kid).where(signing_keys.c.retired_at.is_(None)).order_by(signing_keys.c.created_at.desc()).limit(1)
@@ -80,8 +76,7 @@ def _signer(session: Session) -> SigningKey:
         raise CertificateNotFound("the issuer has no active signing key, so no status list is published")
     cache: dict[str, SigningKey] = current_app.extensions.setdefault("smeb.cert_signers", {})
     if kid not in cache:
-        secret = current_app.config.get(ENV_ENCRYPTION_KEY) or os.environ.get(ENV_ENCRYPTION_KEY, "")
-        cache[kid] = active_key(session, encryption_key_from_env({ENV_ENCRYPTION_KEY: secret}), create=False)
+        cache[kid] = active_key(session, settings().configured_key_encryption_key, create=False)
     return cache[kid]
 
 
@@ -124,11 +119,9 @@ PAGE = """<!doctype html>
 
 @bp.get("/verify/<cert_id>")
 def verification_page(cert_id: str) -> Response:
-    with _sessions()() as session:
+    with sessions()() as session:
         keys = jwks(public_keys(session))
     # The keys go into a JSON data block; "<" is escaped so no value can close the element.
-    from smeb_lti.certificates.claims import CERT_ID
-    from smeb_lti.certificates.pdf import format_id
 
     printed = format_id(cert_id) if CERT_ID.match(cert_id) else cert_id  # as printed on the PDF
     body = PAGE.format(cert_id=html.escape(cert_id), printed_id=html.escape(printed), keys=json.dumps(keys).replace("<", "\\u003c"))
@@ -137,7 +130,7 @@ def verification_page(cert_id: str) -> Response:
 
 @bp.get("/verify/<cert_id>/status.json")
 def status(cert_id: str) -> Response:
-    with _sessions()() as session:
+    with sessions()() as session:
         found = public_status(session, cert_id)
     if found is None:
         return _secure(Response(json.dumps({"id": cert_id, "status": "unknown"}), status=404, mimetype="application/json"))
@@ -149,17 +142,14 @@ def status(cert_id: str) -> Response:
 
 @bp.get("/certificates/keys.json")
 def keys_json() -> Response:
-    with _sessions()() as session:
+    with sessions()() as session:
         keys = jwks(public_keys(session))
     return _secure(Response(json.dumps(keys, indent=1), mimetype="application/json"), "public, max-age=300")
 
 
 @bp.get("/certificates/issuer")
 def issuer() -> Response:
-    from smeb_lti.certificates.issue import ISSUER_NAME
-    from smeb_lti.certificates.openbadges import issuer_profile
-
-    with _sessions()() as session:
+    with sessions()() as session:
         profile = issuer_profile(_public_base(), public_keys(session), ISSUER_NAME)
     body = json.dumps(profile, indent=1, ensure_ascii=False)
     # Short cache: a verifier must see a key added by rotation soon after the first badge it signs.
@@ -168,13 +158,9 @@ def issuer() -> Response:
 
 @bp.get("/certificates/status/<int:list_number>")
 def status_list(list_number: int) -> Response:
-    from smeb_lti.certificates.model import utcnow
-    from smeb_lti.certificates.openbadges import issuer_id, sign_status_list
-    from smeb_lti.certificates.status import MAX_AGE_SETTING, status_list_credential
-
-    max_age = int(current_app.config[MAX_AGE_SETTING])
+    max_age = settings().cert_status_max_age
     base = _public_base()
-    with _sessions()() as session:
+    with sessions()() as session:
         credential = status_list_credential(session, base, list_number, issuer_id=issuer_id(base), now=utcnow(), max_age=max_age)
         token = sign_status_list(credential, _signer(session))
     response = Response(token, mimetype="application/vc+jwt")
@@ -193,11 +179,7 @@ def verify_css() -> Response:
 
 @bp.get("/certificates/<launch_id>/<cert_id>.pdf")
 def download_pdf(launch_id: str, cert_id: str) -> Response:
-    from smeb_lti.certificates import claims as signed
-    from smeb_lti.certificates.pdf import render_pdf
-    from smeb_lti.lti import launches
-
-    with _sessions()() as session:
+    with sessions()() as session:
         launch = launches.get_launch(session, launch_id)
         found = owned_by(session, cert_id, launch.issuer, launch.subject)
     if found is None:
@@ -210,15 +192,10 @@ def download_pdf(launch_id: str, cert_id: str) -> Response:
 
 
 def _certificate_error(error: CertificateError) -> Response:
-    status_code = 404 if isinstance(error, CertificateNotFound) else 400
     body = json.dumps({"error": error.reason, "message": str(error)})
-    return _secure(Response(body, status=status_code, mimetype="application/json"))
+    return _secure(Response(body, status=error.status, mimetype="application/json"))
 
 
 def init_app(app: Flask) -> None:
-    from smeb_lti.certificates.status import MAX_AGE_SETTING, status_max_age
-
-    # Read and validated once at start: a bad value stops the app with the variable named.
-    app.config[MAX_AGE_SETTING] = status_max_age(app.config.get(MAX_AGE_SETTING, os.environ.get(MAX_AGE_SETTING)))
     app.register_blueprint(bp)
-    app.register_error_handler(CertificateError, _certificate_error)
+    errors.answer_with(app, CertificateError, _certificate_error)

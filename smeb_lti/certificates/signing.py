@@ -17,7 +17,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -31,7 +30,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from sqlalchemy.orm import Session
 
 from smeb_lti.certificates.errors import KeyEncryptionError
-from smeb_lti.certificates.model import signing_keys, utc, utcnow
+from smeb_lti.certificates.model import signing_keys, utcnow
+from smeb_lti.db import as_utc as utc
 
 ENV_ENCRYPTION_KEY = "SMEB_KEY_ENCRYPTION_KEY"
 
@@ -128,8 +128,9 @@ class PublicKeyInfo:
         return self.retired_at is None
 
 
-def encryption_key_from_env(env: Mapping[str, str] | None = None) -> str | None:
-    value = (os.environ if env is None else env).get(ENV_ENCRYPTION_KEY) or None
+def encryption_key_from_env(env: Mapping[str, str]) -> str | None:
+    """``SMEB_KEY_ENCRYPTION_KEY`` of ``env`` (a mapping the caller read), at least 16 characters, or None."""
+    value = env.get(ENV_ENCRYPTION_KEY) or None
     if value is not None and len(value) < 16:
         raise KeyEncryptionError(f"{ENV_ENCRYPTION_KEY} is too short: use at least 16 random characters (e.g. `openssl rand -base64 32`)")
     return value
@@ -185,7 +186,7 @@ def active_key(session: Session, encryption_key: str | None = None, *, create: b
         if not create:
             raise KeyEncryptionError("no active signing key; create one with `smeb cert keys rotate`")
         return create_key(session, encryption_key)
-    return SigningKey(row.kid, _load_private(row.private_key, row.encrypted, encryption_key, row.kid), utc(row.created_at))  # type: ignore[arg-type]
+    return SigningKey(row.kid, _load_private(row.private_key, row.encrypted, encryption_key, row.kid), utc(row.created_at))
 
 
 def rotate(session: Session, encryption_key: str | None = None, now: dt.datetime | None = None) -> SigningKey:
@@ -198,7 +199,7 @@ def rotate(session: Session, encryption_key: str | None = None, now: dt.datetime
 def public_keys(session: Session) -> list[PublicKeyInfo]:
     """Every key ever used, newest first (what verifiers need)."""
     rows = session.execute(sa.select(signing_keys).order_by(signing_keys.c.created_at.desc(), signing_keys.c.kid))
-    return [PublicKeyInfo(r.kid, public_key_from_b64(r.public_key), utc(r.created_at), utc(r.retired_at)) for r in rows]  # type: ignore[arg-type]
+    return [PublicKeyInfo(r.kid, public_key_from_b64(r.public_key), utc(r.created_at), utc(r.retired_at)) for r in rows]
 
 
 def keyring(session: Session) -> dict[str, Ed25519PublicKey]:

@@ -4,7 +4,7 @@ Each certificate gets one bit (``cert_certificates.status_list_index``) in a pub
 Open Badge credential names it in ``credentialStatus`` (``BitstringStatusListEntry``,
 ``statusPurpose: revocation``). ``smeb cert revoke`` sets ``revoked_at``; the list is built from
 the table on every request, so the bit flips at once and a verifier sees it as soon as its cached
-copy expires (``Cache-Control: max-age`` = :data:`MAX_AGE_SETTING`, at most 60 s).
+copy expires (``Cache-Control: max-age`` = ``SMEB_CERT_STATUS_MAX_AGE``, at most 60 s).
 
 * One list holds :data:`LIST_SIZE` = 131,072 entries (16 KiB uncompressed, the spec's minimum,
   so a list says nothing about how many certificates exist). Index ``n`` lives in list
@@ -23,7 +23,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import gzip
-import os
 import secrets
 from collections.abc import Iterable
 from typing import Any
@@ -31,37 +30,21 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from smeb_lti.certificates.errors import CertificateNotFound, InvalidCertificateInput
+from smeb_lti.certificates.errors import CertificateNotFound
 from smeb_lti.certificates.model import certificates
 
 LIST_SIZE = 131_072
 STATUS_PURPOSE = "revocation"
 ENTRY_TYPE = "BitstringStatusListEntry"
-MAX_AGE_SETTING = "SMEB_CERT_STATUS_MAX_AGE"
-DEFAULT_MAX_AGE = 30
-MAX_MAX_AGE = 60  # the issue's promise: a verifier sees "revoked" within a minute
 _RANDOM_TRIES = 32
 
+# The W3C Verifiable Credentials vocabulary both credentials use (this status list, and the badges of .openbadges).
+VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 
-def status_max_age(value: object = None) -> int:
-    """Seconds a verifier may cache the status list: :data:`MAX_AGE_SETTING`, 0–60, default 30.
 
-    ``None`` reads the environment. Anything else is refused with the variable named.
-    """
-    if value is None:
-        value = os.environ.get(MAX_AGE_SETTING, "")
-    text = str(value).strip()
-    if text == "":
-        return DEFAULT_MAX_AGE
-    try:
-        seconds = int(text)
-    except ValueError:
-        raise InvalidCertificateInput(f"{MAX_AGE_SETTING}={value!r}: expected whole seconds from 0 to {MAX_MAX_AGE}") from None
-    if not 0 <= seconds <= MAX_MAX_AGE:
-        raise InvalidCertificateInput(
-            f"{MAX_AGE_SETTING}={seconds}: must be 0 to {MAX_MAX_AGE} seconds (a revoked badge must read revoked within a minute)"
-        )
-    return seconds
+def iso(moment: dt.datetime) -> str:
+    """A credential's timestamp: UTC, whole seconds, ``Z``."""
+    return moment.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def list_url(base_url: str, list_number: int) -> str:
@@ -153,8 +136,6 @@ def status_list_credential(
     session: Session, base_url: str, list_number: int, *, issuer_id: str, now: dt.datetime, max_age: int
 ) -> dict[str, Any]:
     """The unsigned ``BitstringStatusListCredential`` for ``list_number`` as the table says now."""
-    from smeb_lti.certificates.openbadges import VC_CONTEXT, iso
-
     if not list_exists(session, list_number):
         raise CertificateNotFound(f"there is no status list {list_number}")
     url = list_url(base_url, list_number)

@@ -95,7 +95,7 @@ def read_pdf(data: bytes) -> PdfContents:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError) as error:
         raise NotACertificate(f"the PDF cannot be read: {error}") from None
-    except Exception as error:  # noqa: BLE001 - pypdf raises many types on a damaged file; all mean "not ours"
+    except Exception as error:
         raise NotACertificate(f"the PDF is damaged ({type(error).__name__}: {error})") from None
     return PdfContents(
         token=str(token) if token is not None else None,

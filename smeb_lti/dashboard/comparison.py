@@ -46,6 +46,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from smeb_lti.aggregates import min_group_size
+from smeb_lti.dashboard.store import Member
+from smeb_lti.db import as_utc as _utc
+from smeb_lti.lti.registrations import PlatformRegistration
+from smeb_lti.play.store import Progress
+from smeb_lti.surveys import forms
+from smeb_lti.surveys import store as survey_store
+from smeb_lti.usage.store import Company, ComparisonSnapshot
 
 MIN_COMPANIES = 5
 QUARTERS_SHOWN = 4
@@ -88,21 +95,9 @@ class _Acc:
         self.count += 1
 
 
-def _utc(value: dt.datetime | None) -> dt.datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
 
 def raw_figures(session: Session, quarter: Quarter) -> dict[str, dict[str, dict[str, float | int]]]:
     """``{metric: {company_id: {"n": people, "value": mean}}}`` for one quarter (every company, no suppression)."""
-    from smeb_lti.dashboard.store import Member
-    from smeb_lti.lti.registrations import PlatformRegistration
-    from smeb_lti.player_host import Progress
-    from smeb_lti.surveys import forms
-    from smeb_lti.surveys import store as survey_store
-    from smeb_lti.usage.store import Company
-
     start = dt.datetime.combine(quarter.first, dt.time.min, dt.UTC)
     end = dt.datetime.combine(quarter.end, dt.time.min, dt.UTC)
     owners: dict[tuple[int, str, str], set[str]] = defaultdict(set)
@@ -141,13 +136,11 @@ def raw_figures(session: Session, quarter: Quarter) -> dict[str, dict[str, dict[
 
 def snapshot(session: Session, quarter: Quarter, today: dt.date) -> dict[str, Any]:
     """The frozen raw figures of a closed quarter: stored the first time, read back ever after."""
-    from smeb_lti.usage.store import ComparisonSnapshot
-
     if today < quarter.end:
         raise ValueError(f"{quarter.label} is not closed on {today}: open quarters are never compared")
     row = session.get(ComparisonSnapshot, quarter.label)
     if row is not None:
-        return json.loads(row.figures)  # type: ignore[no-any-return]
+        return json.loads(row.figures)
     figures = raw_figures(session, quarter)
     try:
         with session.begin_nested():
@@ -157,7 +150,7 @@ def snapshot(session: Session, quarter: Quarter, today: dt.date) -> dict[str, An
     except IntegrityError:  # another request froze it first: theirs is the publication
         stored = session.get(ComparisonSnapshot, quarter.label)
         assert stored is not None
-        return json.loads(stored.figures)  # type: ignore[no-any-return]
+        return json.loads(stored.figures)
     return figures
 
 
@@ -197,7 +190,6 @@ def _round(metric: str, value: float) -> float:
 def comparison(session: Session, company_id: str, today: dt.date, configured_k: int | None = None) -> list[tuple[Quarter, list[Figure]]]:
     """The viewer's comparison: the closed quarters, newest first, each with its published figures."""
     k = min_group_size(configured_k)
-    from smeb_lti.surveys import forms
 
     metrics = ["completion", "score"] + [f"pulse:{q.id}" for q in forms.TEMPLATES[PULSE].questions if q.kind in ("scale", "likert")]
     out = []
@@ -208,8 +200,6 @@ def comparison(session: Session, company_id: str, today: dt.date, configured_k: 
 
 
 def labels(locale: str) -> dict[str, str]:
-    from smeb_lti.surveys import forms
-
     nb = locale == "nb"
     out = {"completion": "Fullføringsgrad" if nb else "Completion rate", "score": "Gjennomsnittlig poengsum" if nb else "Average score"}
     for q in forms.TEMPLATES[PULSE].questions:

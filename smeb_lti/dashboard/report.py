@@ -12,9 +12,10 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from smeb_lti.dashboard.store import FilterInvalid
+from content.model import Course
+from smeb_lti.dashboard.errors import FilterInvalid
+from smeb_lti.db import as_utc as _utc
 from smeb_lti.reports.export import Column
 
 STATUS_TEXT = {
@@ -144,11 +145,6 @@ def parse_filters(args: Mapping[str, str]) -> Filters:
     return Filters(course, since, until, team)
 
 
-def _utc(value: dt.datetime | None) -> dt.datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
 
 def status_of(progress: ProgressInfo | None) -> str:
     if progress is None or not progress.completed:
@@ -186,7 +182,7 @@ def build_rows(members: Iterable[MemberInfo], progress: Mapping[tuple[str, str],
             status=status_of(prog),
             progress=prog.progress if prog else 0.0,
             score=score,
-            started_at=_utc(prog.started_at) if prog else _utc(member.first_seen),  # type: ignore[arg-type]
+            started_at=_utc(prog.started_at) if prog else _utc(member.first_seen),
             completed_at=_utc(prog.completed_at) if prog and prog.completed else None,
             certificate=held,
         ))
@@ -294,8 +290,7 @@ EXPORT_COLUMNS: tuple[Column, ...] = (
 )
 
 
-def course_info(slug: str, model: Mapping[str, Any]) -> CourseInfo:
-    """From an installed course's JSON (``content.export`` shape)."""
-    tags = tuple((str(t["id"]), str(t["title"]["nb"]), str(t["title"].get("en") or t["title"]["nb"])) for t in model.get("competenceTags") or ())
-    return CourseInfo(slug, str(model["id"]), str(model["title"]["nb"]), str(model["title"].get("en") or model["title"]["nb"]), tags,
-                      bool(model.get("certificate")))
+def course_info(slug: str, course: Course) -> CourseInfo:
+    """What the dashboard shows of an installed course."""
+    tags = tuple((t.id, t.title.nb, t.title.get("en")) for t in course.competence_tags)
+    return CourseInfo(slug, course.id, course.title.nb, course.title.get("en"), tags, course.certificate)

@@ -19,6 +19,7 @@ from sqlalchemy import DateTime, ForeignKey, Integer, String, UniqueConstraint, 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from smeb_lti.dashboard.errors import MemberNotFound, NoCompany, TeamInvalid
 from smeb_lti.db import Base
 from smeb_lti.lti.context import LaunchContext
 
@@ -54,46 +55,6 @@ class TeamAssignment(Base):
     assigned_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
-class DashboardError(Exception):
-    """Base class: a dashboard request refused; ``status`` is the HTTP status."""
-
-    status = 400
-
-    def __init__(self, message: str) -> None:
-        self.message = message
-        super().__init__(message)
-
-
-class NotStaff(DashboardError):
-    """403: the dashboard is for instructors and administrators of the company's LMS course."""
-
-    status = 403
-
-
-class CsrfInvalid(DashboardError):
-    """403: a dashboard form without this launch's security token."""
-
-    status = 403
-
-
-class NoCompany(DashboardError):
-    """400: the launch has no LMS course context, so there is no company to show."""
-
-
-class MemberNotFound(DashboardError):
-    """404: no such learner in this company (also what another company's learner looks like)."""
-
-    status = 404
-
-
-class FilterInvalid(DashboardError):
-    """400: a filter value is malformed (the message names it and the expected form)."""
-
-
-class TeamInvalid(DashboardError):
-    """400: a team name is empty, too long or not plain text."""
-
-
 @dataclass(frozen=True)
 class DashboardTenant:
     """A company as the dashboard sees it: one registration, one deployment, one LMS course context."""
@@ -108,11 +69,6 @@ class DashboardTenant:
             raise NoCompany("this LMS link has no course context: add the SMEB tool inside the company's course in your LMS")
         return cls(context.registration_id, context.deployment_id, context.context_id)
 
-
-def _utc(value: dt.datetime | None) -> dt.datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def course_key_of(context: LaunchContext) -> str | None:

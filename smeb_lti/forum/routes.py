@@ -7,9 +7,6 @@ forum, and the author is always the launch's own profile.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,17 +18,16 @@ from flask import (
     Flask,
     Response,
     abort,
-    current_app,
     redirect,
-    render_template,
     request,
 )
 from markupsafe import Markup
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from content.markdown import render_markdown
-from smeb_lti.db import session_scope
+from smeb_lti import errors
+from smeb_lti.courses.launched import CourseNotInstalled, course_of_launch
 from smeb_lti.forum import store
 from smeb_lti.forum.store import (
     ForumError,
@@ -40,16 +36,26 @@ from smeb_lti.forum.store import (
     ForumTokenInvalid,
     ProfileRequired,
 )
+from smeb_lti.identity import actor_for
 from smeb_lti.lti.context import LaunchContext
 from smeb_lti.lti.errors import LaunchNotFound
 from smeb_lti.lti.launches import get_launch
-from smeb_lti.player_host import actor_for
-from xapi import builders as xb
+from smeb_lti.routing import destinations_for, queue_statement, scope_of
+from smeb_lti.settings import settings
+from smeb_lti.web import headers, pages
+from smeb_lti.web.csrf import Csrf
+from smeb_lti.web.sessions import sessions, transaction
+from xapi import statements as xb
 
 bp = Blueprint("forum", __name__)
 
 MAX_FORM_BYTES = 64 * 1024
 STATEMENT_NAMESPACE = uuid.UUID("6f1d2c1e-52f0-4c55-9d0c-3e0b8a3f0f61")  # forum statement ids: uuid5(this, post IRI)
+CSRF = Csrf("smeb-forum")
+# Every response of the forum: no script at all, only our own style sheet, framed by the launch's LMS.
+CSP = ("default-src 'none'; script-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+       f"frame-ancestors {headers.FRAME_ANCESTORS}; base-uri 'none'")
+headers.policy(bp, CSP)
 
 
 @dataclass(frozen=True)
@@ -61,56 +67,45 @@ class ForumLaunch:
     course_title: str
     modules: tuple[tuple[str, str], ...]  # (module id, title in the launch's language)
     moderator: bool
-    frame_origins: tuple[str, ...]
 
     @property
     def base(self) -> str:
         return f"/app/{self.launch_id}/forum"
 
 
-def _sessions() -> sessionmaker[Session]:
-    return current_app.extensions["smeb.sessions"]  # type: ignore[no-any-return]
-
-
 def _limits() -> store.Limits:
-    config = current_app.config
+    configured = settings()
     return store.Limits(
-        edit_window=timedelta(seconds=int(config.get("SMEB_FORUM_EDIT_SECONDS", 15 * 60))),
-        posts_per_window=int(config.get("SMEB_FORUM_POSTS_PER_WINDOW", 5)),
-        rate_window=timedelta(seconds=int(config.get("SMEB_FORUM_RATE_SECONDS", 5 * 60))),
+        edit_window=timedelta(seconds=configured.forum_edit_seconds),
+        posts_per_window=configured.forum_posts_per_window,
+        rate_window=timedelta(seconds=configured.forum_rate_seconds),
     )
 
 
 def forum_token(launch_id: str) -> str:
     """The CSRF token of this launch's forum forms."""
-    secret = str(current_app.config["SECRET_KEY"]).encode("utf-8")
-    return hmac.new(secret, b"smeb-forum\x00" + launch_id.encode("ascii", "replace"), hashlib.sha256).hexdigest()
+    return CSRF.token(launch_id)
 
 
 def _launch(launch_id: str) -> ForumLaunch:
-    from smeb_lti.catalogue import InstalledCourse
-    from smeb_lti.journal.routes import platform_origins
-
-    with _sessions()() as session:
+    with sessions()() as session:
         context = get_launch(session, launch_id)
-        slug = context.custom.get("course", "")
-        row = session.get(InstalledCourse, slug) if slug else None
-        if row is None:
-            raise store.ForumNotFound("this LMS link names no installed course, so there is no course forum to show")
-        course = json.loads(row.model_json)
+        try:
+            launched = course_of_launch(session, context)
+        except CourseNotInstalled:
+            raise store.ForumNotFound("this LMS link names no installed course, so there is no course forum to show") from None
+        course = launched.installed  # the course forum covers every module, also under a link to one
         moderator = store.is_moderator(session, context.issuer, context.subject)
-        origins = platform_origins(session, context.registration_id)
     lang = context.locale
-    modules = tuple((m["id"], m["title"].get(lang) or m["title"]["nb"]) for m in course["modules"])
-    return ForumLaunch(context, launch_id, slug, str(course["id"]), course["title"].get(lang) or course["title"]["nb"], modules,
-                       moderator, origins)
+    modules = tuple((m.id, m.title.get(lang)) for m in course.modules)
+    return ForumLaunch(context, launch_id, launched.slug, course.id, course.title.get(lang), modules,
+                       moderator)
 
 
 def _check_csrf(launch_id: str) -> None:
     if (request.content_length or 0) > MAX_FORM_BYTES:
         raise ForumInputError(f"the form is larger than {MAX_FORM_BYTES} bytes", "body")
-    token = request.form.get("csrf", "")
-    if not token or not hmac.compare_digest(token, forum_token(launch_id)):
+    if not CSRF.valid(launch_id):
         raise ForumTokenInvalid("the form is missing this page's security token (or it belongs to another launch): reload the page and try again")
 
 
@@ -124,11 +119,8 @@ def _profile(session: Session, launched: ForumLaunch) -> store.Profile:
 def _post_statement(session: Session, launched: ForumLaunch, thread: store.Thread, post: store.Post, parent: store.Post | None,
                     now: datetime) -> None:
     """``commented`` on the thread (a new thread or a reply to it) or ``responded`` to a post; never the text."""
-    from smeb_lti.routing import queue_statement, scope_of
-    from xapi.destinations import lrs_destinations_for
-
     scope = scope_of(launched.context)  # the forum is shared; each post's statement goes to its author's customer only
-    destinations = lrs_destinations_for(session.connection(), scope)
+    destinations = destinations_for(session, scope)
     thread_iri = f"{launched.course_iri.rstrip('/')}/forum/threads/{thread.id}"
     post_iri = f"{launched.course_iri.rstrip('/')}/forum/posts/{post.id}"
     post.statement_id = str(uuid.uuid5(STATEMENT_NAMESPACE, post_iri))
@@ -148,16 +140,15 @@ def _post_statement(session: Session, launched: ForumLaunch, thread: store.Threa
 def _page(template: str, launched: ForumLaunch, session: Session, **values: Any) -> Response:
     lang = launched.context.locale
     profile = store.profile_of(session, launched.context.registration_id, launched.context.subject)
-    html = render_template(
-        template, lang=lang, nb=lang == "nb", launch=launched, base=launched.base, csrf=forum_token(launched.launch_id),
+    return pages.render(
+        template, lang=lang, launch=launched, base=launched.base, csrf=CSRF.token(launched.launch_id),
         profile=profile, unread=store.unread_count(session, profile), trades=store.TRADES, trade_names=store.TRADE_NAMES[lang],
         static=f"{launched.base}/static/forum.css", **values,
     )
-    return Response(html, mimetype="text/html")
 
 
 def _see_other(url: str) -> Response:
-    return redirect(url, code=303)  # type: ignore[return-value]
+    return redirect(url, code=303)  # type: ignore[return-value]  # werkzeug's redirect() returns its own Response class
 
 
 def _int(value: Any, field: str) -> int:
@@ -183,7 +174,7 @@ def index(launch_id: str) -> Response:
     module = request.args.get("module") or None
     if module is not None and module not in dict(launched.modules):
         abort(404)
-    with _sessions()() as session:
+    with sessions()() as session:
         query = select(store.Thread, store.Profile).join(store.Profile, store.Thread.author_id == store.Profile.id).where(
             store.Thread.course_key == launched.course_key)
         if module:
@@ -196,7 +187,7 @@ def index(launch_id: str) -> Response:
 def thread_page(launch_id: str, thread_id: int) -> Response:
     launched = _launch(launch_id)
     now = datetime.now(UTC)
-    with _sessions()() as session:
+    with sessions()() as session:
         thread = store.thread_in(session, launched.course_key, thread_id)
         rows = session.execute(
             select(store.Post, store.Profile).join(store.Profile, store.Post.author_id == store.Profile.id)
@@ -225,7 +216,7 @@ def thread_page(launch_id: str, thread_id: int) -> Response:
 @bp.get("/app/<launch_id>/forum/posts/<int:post_id>/edit")
 def edit_page(launch_id: str, post_id: int) -> Response:
     launched = _launch(launch_id)
-    with _sessions()() as session:
+    with sessions()() as session:
         post, thread = store.post_in(session, launched.course_key, post_id)
         profile = _profile(session, launched)
         if not store.can_edit(post, profile, datetime.now(UTC), _limits()) or thread.locked:
@@ -236,7 +227,7 @@ def edit_page(launch_id: str, post_id: int) -> Response:
 @bp.get("/app/<launch_id>/forum/notifications")
 def notifications(launch_id: str) -> Response:
     launched = _launch(launch_id)
-    with _sessions()() as session:
+    with sessions()() as session:
         profile = store.profile_of(session, launched.context.registration_id, launched.context.subject)
         rows: list[Any] = []
         if profile is not None:
@@ -256,7 +247,7 @@ def reports(launch_id: str) -> Response:
     launched = _launch(launch_id)
     if not launched.moderator:
         raise ForumForbidden("only the course provider's moderators see reports")
-    with _sessions()() as session:
+    with sessions()() as session:
         rows = session.execute(
             select(store.Report, store.Post, store.Thread)
             .join(store.Post, store.Report.post_id == store.Post.id).join(store.Thread, store.Post.thread_id == store.Thread.id)
@@ -268,7 +259,7 @@ def reports(launch_id: str) -> Response:
 
 @bp.get("/app/<launch_id>/forum/static/forum.css")
 def stylesheet(launch_id: str) -> Response:
-    with _sessions()() as session:
+    with sessions()() as session:
         get_launch(session, launch_id)
     text = (resources.files("smeb_lti.forum") / "static" / "forum.css").read_text(encoding="utf-8")
     return Response(text, mimetype="text/css")
@@ -286,7 +277,7 @@ def save_profile(launch_id: str) -> Response:
     if form.get("use_lms_name") == "1":
         name = launched.context.name or launched.context.given_name or ""  # only when the learner ticks it
     employer = form.get("employer", "") if form.get("show_employer") == "1" else ""
-    with session_scope(_sessions()) as session:
+    with transaction() as session:
         store.save_profile(session, launched.context.registration_id, launched.context.subject, name, form.get("trade"),
                            employer, datetime.now(UTC))
     return _see_other(launched.base)
@@ -300,7 +291,7 @@ def new_thread(launch_id: str) -> Response:
     if module is not None and module not in dict(launched.modules):
         raise ForumInputError(f"module: {module!r} is not a module of this course", "module")
     now = datetime.now(UTC)
-    with session_scope(_sessions()) as session:
+    with transaction() as session:
         profile = _profile(session, launched)
         thread, post = store.create_thread(session, profile, launched.course_key, module, request.form.get("title"),
                                            request.form.get("body"), now, _limits())
@@ -315,7 +306,7 @@ def new_reply(launch_id: str, thread_id: int) -> Response:
     launched = _launch(launch_id)
     parent = request.form.get("parent") or None
     now = datetime.now(UTC)
-    with session_scope(_sessions()) as session:
+    with transaction() as session:
         profile = _profile(session, launched)
         thread = store.thread_in(session, launched.course_key, thread_id, lock=True)
         post, parent_post = store.reply(session, profile, thread, _int(parent, "parent") if parent else None,
@@ -329,7 +320,7 @@ def new_reply(launch_id: str, thread_id: int) -> Response:
 def edit_post(launch_id: str, post_id: int) -> Response:
     _check_csrf(launch_id)
     launched = _launch(launch_id)
-    with session_scope(_sessions()) as session:
+    with transaction() as session:
         post, thread = store.post_in(session, launched.course_key, post_id)
         store.edit_post(session, _profile(session, launched), post, thread, request.form.get("body"), datetime.now(UTC), _limits())
         url = f"{launched.base}/threads/{thread.id}#post-{post.id}"
@@ -340,7 +331,7 @@ def edit_post(launch_id: str, post_id: int) -> Response:
 def report(launch_id: str, post_id: int) -> Response:
     _check_csrf(launch_id)
     launched = _launch(launch_id)
-    with session_scope(_sessions()) as session:
+    with transaction() as session:
         post, thread = store.post_in(session, launched.course_key, post_id)
         store.report_post(session, _profile(session, launched), post, request.form.get("reason", ""), datetime.now(UTC))
         url = f"{launched.base}/threads/{thread.id}?reported={post.id}#post-{post.id}"
@@ -353,7 +344,7 @@ def moderate_post(launch_id: str, post_id: int, action: str) -> Response:
     launched = _launch(launch_id)
     if not launched.moderator:
         raise ForumForbidden("only the course provider's moderators can hide or restore posts")
-    with session_scope(_sessions()) as session:
+    with transaction() as session:
         post, thread = store.post_in(session, launched.course_key, post_id)
         store.set_hidden(session, post, action == "hide")
         url = f"{launched.base}/threads/{thread.id}#post-{post.id}"
@@ -366,7 +357,7 @@ def moderate_thread(launch_id: str, thread_id: int, action: str) -> Response:
     launched = _launch(launch_id)
     if not launched.moderator:
         raise ForumForbidden("only the course provider's moderators can lock threads")
-    with session_scope(_sessions()) as session:
+    with transaction() as session:
         thread = store.thread_in(session, launched.course_key, thread_id)
         thread.locked = action == "lock"
     return _see_other(f"{launched.base}/threads/{thread_id}")
@@ -376,7 +367,7 @@ def moderate_thread(launch_id: str, thread_id: int, action: str) -> Response:
 def mark_read(launch_id: str) -> Response:
     _check_csrf(launch_id)
     launched = _launch(launch_id)
-    with session_scope(_sessions()) as session:
+    with transaction() as session:
         profile = _profile(session, launched)
         for note in session.scalars(select(store.Notification).where(
                 store.Notification.profile_id == profile.id, store.Notification.read_at.is_(None))):
@@ -391,39 +382,15 @@ def _error(error: ForumError) -> Response:
     lang = "nb"
     launch_id = (request.view_args or {}).get("launch_id", "")
     try:
-        with _sessions()() as session:
+        with sessions()() as session:
             lang = get_launch(session, launch_id).locale
     except LaunchNotFound:
         pass
-    html = render_template("forum/error.html", lang=lang, nb=lang == "nb", message=error.message, field=error.field,
-                           status=error.status, back=f"/app/{launch_id}/forum" if launch_id else None,
-                           static=f"/app/{launch_id}/forum/static/forum.css" if launch_id else None)
-    return Response(html, status=error.status, mimetype="text/html")
-
-
-@bp.after_request
-def _secure(response: Response) -> Response:
-    from smeb_lti.journal.routes import platform_origins
-
-    launch_id = (request.view_args or {}).get("launch_id", "")
-    ancestors = "'none'"
-    if launch_id:
-        try:
-            with _sessions()() as session:
-                context = get_launch(session, launch_id)
-                ancestors = " ".join(platform_origins(session, context.registration_id)) or "'none'"
-        except LaunchNotFound:
-            pass
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; script-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-        f"frame-ancestors {ancestors}; base-uri 'none'"
-    )
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return pages.render("forum/error.html", lang=lang, status=error.status, message=error.message, field=error.field,
+                        back=f"/app/{launch_id}/forum" if launch_id else None,
+                        static=f"/app/{launch_id}/forum/static/forum.css" if launch_id else None)
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
-    app.register_error_handler(ForumError, _error)
+    errors.answer_with(app, ForumError, _error)

@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from smeb_lti.db import Base
+from smeb_lti.errors import SmebError
 
 TRADES = ("elektriker", "rørlegger", "tømrer", "maler", "ventilasjonsmontør", "automatiker", "murer", "annet")
 TRADE_NAMES = {
@@ -43,13 +44,12 @@ BODY_MAX = 5000
 REASON_MAX = 500
 
 
-class ForumError(Exception):
+class ForumError(SmebError):
     """Base class: a forum request refused; ``status`` is the HTTP status, the message says what to do."""
 
     status = 400
 
     def __init__(self, message: str, field: str | None = None) -> None:
-        self.message = message
         self.field = field
         super().__init__(message)
 

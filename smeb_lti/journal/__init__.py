@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from flask import Flask
 
+from smeb_lti.journal import privacy as part_privacy
+from smeb_lti.journal import routes
+from smeb_lti.privacy import registry as privacy_registry
+
 
 def init_app(app: Flask) -> None:
-    from smeb_lti.journal import routes
+    privacy_registry.register(*part_privacy.STORES)
 
     routes.init_app(app)

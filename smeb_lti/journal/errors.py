@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from smeb_lti.errors import SmebError
 
-class JournalError(Exception):
+
+class JournalError(SmebError):
     """Base class: a journal request refused; ``status`` is the HTTP status, ``field`` the offending field if any."""
 
     status = 400
 
     def __init__(self, message: str, field: str | None = None) -> None:
-        self.message = message
         self.field = field
         super().__init__(message)
 

@@ -13,29 +13,28 @@ guard) and JSON bodies that :mod:`smeb_lti.journal.schema` checks strictly. Ever
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
     Flask,
     Response,
     abort,
-    current_app,
     jsonify,
     render_template,
     request,
 )
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from smeb_lti.db import session_scope
+from content.model import ReflectionBlock
+from smeb_lti import errors
+from smeb_lti.courses.launched import CourseNotInstalled, LaunchedCourse, course_of_launch
+from smeb_lti.identity import actor_for
 from smeb_lti.journal import schema, store
 from smeb_lti.journal.errors import (
     JournalError,
@@ -44,14 +43,21 @@ from smeb_lti.journal.errors import (
     KeyringMissing,
 )
 from smeb_lti.lti.context import LaunchContext
-from smeb_lti.lti.errors import LaunchNotFound
 from smeb_lti.lti.launches import get_launch
-from smeb_lti.player_host import actor_for
-from xapi import builders as xb
+from smeb_lti.routing import destinations_for, queue_statement, scope_of
+from smeb_lti.web import headers
+from smeb_lti.web.csrf import Csrf
+from smeb_lti.web.sessions import sessions, transaction
+from xapi import statements as xb
 
 bp = Blueprint("journal", __name__)
 
 TOKEN_HEADER = "X-SMEB-Journal-Token"
+CSRF = Csrf("smeb-journal", form_field=None, header=TOKEN_HEADER)
+# Every response of the journal (pages, files, API answers, errors): nothing but our own files, framed by the LMS.
+CSP = ("default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; "
+       f"form-action 'self'; frame-ancestors {headers.FRAME_ANCESTORS}; base-uri 'none'")
+headers.policy(bp, CSP)
 STATIC_FILES = ("journal.js", "journal.css")
 JOURNAL_NAME = {"nb": "Refleksjonsjournal", "en": "Reflection journal"}
 
@@ -71,55 +77,31 @@ class JournalLaunch:
     course_iri: str | None
     course_title: str
     prompts: tuple[Prompt, ...]
-    frame_origins: tuple[str, ...]
-
-
-def _sessions() -> sessionmaker[Session]:
-    return current_app.extensions["smeb.sessions"]  # type: ignore[no-any-return]
 
 
 def journal_token(launch_id: str) -> str:
     """The CSRF token of this launch's journal page."""
-    secret = str(current_app.config["SECRET_KEY"]).encode("utf-8")
-    return hmac.new(secret, b"smeb-journal\x00" + launch_id.encode("ascii", "replace"), hashlib.sha256).hexdigest()
-
-
-def platform_origins(session: Session, registration_id: int) -> tuple[str, ...]:
-    """Origins allowed to frame our pages: the platform's issuer and login origins (LMS iframes)."""
-    from smeb_lti.lti.registrations import PlatformRegistration
-
-    row = session.get(PlatformRegistration, registration_id)
-    found: list[str] = []
-    for url in (row.issuer, row.auth_login_url) if row is not None else ():
-        parts = urlsplit(url)
-        origin = f"{parts.scheme}://{parts.netloc}"
-        if parts.scheme in ("https", "http") and parts.netloc and origin not in found:
-            found.append(origin)
-    return tuple(found)
+    return CSRF.token(launch_id)
 
 
 def _launch(launch_id: str) -> JournalLaunch:
-    from smeb_lti.catalogue import InstalledCourse
-    from smeb_lti.player_host import index_course
-
-    with _sessions()() as session:
+    with sessions()() as session:
         context = get_launch(session, launch_id)
-        origins = platform_origins(session, context.registration_id)
-        slug = context.custom.get("course", "")
-        row = session.get(InstalledCourse, slug) if slug else None
-        course = json.loads(row.model_json) if row is not None else None
+        try:
+            launched: LaunchedCourse | None = course_of_launch(session, context)
+        except CourseNotInstalled:
+            launched = None  # the journal works without a course: no prompts then
     prompts: list[Prompt] = []
     title, iri = "", None
-    if course is not None:
-        index = index_course(course)
-        iri = index.iri
-        title = course["title"].get(context.locale) or course["title"]["nb"]
-        for block_id, block in index.blocks.items():
-            if block.get("type") == "reflection":
-                text = block["prompt"].get(context.locale) or block["prompt"]["nb"]
-                prompts.append(Prompt(block_id, text, xb.Activity(index.activity_id(block_id), name=block.get("prompt"))))
+    if launched is not None:
+        course = launched.installed  # the journal covers the whole course, also under a link to one module
+        iri, title = course.id, course.title.get(context.locale)
+        for block in course.blocks():
+            if isinstance(block, ReflectionBlock):
+                prompts.append(Prompt(block.id, block.prompt.get(context.locale),
+                                      xb.Activity(course.activity_id(block.id), name=block.prompt.to_dict())))
     owner = store.Owner(context.registration_id, context.subject)
-    return JournalLaunch(context, owner, slug if course is not None else "", iri, title, tuple(prompts), origins)
+    return JournalLaunch(context, owner, launched.slug if launched is not None else "", iri, title, tuple(prompts))
 
 
 def _check_token(launch_id: str) -> None:
@@ -127,8 +109,7 @@ def _check_token(launch_id: str) -> None:
     if request.args:
         name = min(request.args)
         raise JournalInputError(f"?{name}: the journal API takes no query parameters (URLs end up in logs)", field=f"?{name}")
-    token = request.headers.get(TOKEN_HEADER, "")
-    if not token or not hmac.compare_digest(token, journal_token(launch_id)):
+    if not CSRF.valid(launch_id):
         raise JournalTokenInvalid(f"missing or wrong {TOKEN_HEADER}: the journal API answers only its own page")
 
 
@@ -148,11 +129,9 @@ def _statement(session: Session, launched: JournalLaunch, entry: store.JournalEn
     """``reflected`` for a new entry: that a reflection happened and on which prompt, never what it says."""
     if launched.course_iri is None:
         return
-    from smeb_lti.routing import queue_statement, scope_of
-    from xapi.destinations import lrs_destinations_for
 
     scope = scope_of(launched.context)
-    if not lrs_destinations_for(session.connection(), scope):
+    if not destinations_for(session, scope):
         return
     prompt = next((p for p in launched.prompts if p.block_id == entry.block_id), None)
     activity = prompt.activity if prompt else xb.Activity(launched.course_iri.rstrip("/") + "/journal", name=JOURNAL_NAME)
@@ -183,7 +162,7 @@ def page(launch_id: str) -> Response:
 def static_file(launch_id: str, name: str) -> Response:
     if name not in STATIC_FILES:
         abort(404)
-    with _sessions()() as session:
+    with sessions()() as session:
         get_launch(session, launch_id)
     text = (resources.files("smeb_lti.journal") / "static" / name).read_text(encoding="utf-8")
     return Response(text, mimetype="text/javascript" if name.endswith(".js") else "text/css")
@@ -196,7 +175,7 @@ def static_file(launch_id: str, name: str) -> Response:
 def get_keyring(launch_id: str) -> Response:
     _check_token(launch_id)
     launched = _launch(launch_id)
-    with _sessions()() as session:
+    with sessions()() as session:
         row = store.get_keyring(session, launched.owner)
         if row is None:
             raise KeyringMissing("no journal yet: set it up with a passphrase and a recovery code")
@@ -208,7 +187,7 @@ def put_keyring(launch_id: str) -> Response:
     _check_token(launch_id)
     launched = _launch(launch_id)
     raw = _body()
-    with session_scope(_sessions()) as session:
+    with transaction() as session:
         first = store.get_keyring(session, launched.owner) is None
         data = schema.parse_keyring(raw, first=first)
         row = store.put_keyring(session, launched.owner, data, datetime.now(UTC))
@@ -222,7 +201,7 @@ def put_keyring(launch_id: str) -> Response:
 def list_entries(launch_id: str) -> Response:
     _check_token(launch_id)
     launched = _launch(launch_id)
-    with _sessions()() as session:
+    with sessions()() as session:
         rows = store.list_entries(session, launched.owner, launched.course_key)
         return jsonify({"entries": [store.entry_dict(r) for r in rows]})
 
@@ -232,7 +211,7 @@ def create_entry(launch_id: str) -> Response:
     _check_token(launch_id)
     launched = _launch(launch_id)
     data = schema.parse_entry(_body(), {p.block_id for p in launched.prompts})
-    with session_scope(_sessions()) as session:
+    with transaction() as session:
         row = store.create_entry(session, launched.owner, launched.course_key, data, datetime.now(UTC))
         _statement(session, launched, row)
         body = store.entry_dict(row)
@@ -247,7 +226,7 @@ def update_entry(launch_id: str, entry_id: str) -> Response:
     _check_token(launch_id)
     launched = _launch(launch_id)
     data = schema.parse_update(_body())
-    with session_scope(_sessions()) as session:
+    with transaction() as session:
         row = store.update_entry(session, launched.owner, entry_id, data, datetime.now(UTC))
         body = store.entry_dict(row)
     response = jsonify(body)
@@ -260,7 +239,7 @@ def delete_entry(launch_id: str, entry_id: str) -> Response:
     _check_token(launch_id)
     launched = _launch(launch_id)
     version = schema.parse_delete(_body())
-    with session_scope(_sessions()) as session:
+    with transaction() as session:
         store.delete_entry(session, launched.owner, entry_id, version)
     return Response(status=204)
 
@@ -274,28 +253,6 @@ def _error(error: JournalError) -> Response:
     return response
 
 
-@bp.after_request
-def _secure(response: Response) -> Response:
-    """The journal's headers on every response it makes (pages, files, API answers and errors)."""
-    launch_id = (request.view_args or {}).get("launch_id", "")
-    ancestors = "'none'"
-    if launch_id:
-        try:
-            with _sessions()() as session:
-                context = get_launch(session, launch_id)
-                ancestors = " ".join(platform_origins(session, context.registration_id)) or "'none'"
-        except LaunchNotFound:  # the 404 is already made; keep the strictest value
-            ancestors = "'none'"
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; "
-        f"form-action 'self'; frame-ancestors {ancestors}; base-uri 'none'"
-    )
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
-    app.register_error_handler(JournalError, _error)
+    errors.answer_with(app, JournalError, _error)

@@ -19,10 +19,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from smeb_lti.lrs import store
+from smeb_lti.lrs import clock, store, tables
 from smeb_lti.lrs.errors import Forbidden, Unauthorized
+from smeb_lti.settings import settings
+from smeb_lti.web.keys import derive_key
 
 SCOPES = ("statements/write", "statements/read/mine", "statements/read", "state", "define", "profile", "all/read", "all")
 # What a launch token may do: write and read back its own statements, and keep state.
@@ -78,21 +82,21 @@ def add_credential(session: Session, tenant: store.Tenant, scopes: list[str], la
     secret = secrets.token_urlsafe(32)
     salt = secrets.token_bytes(16)
     session.execute(
-        sa.insert(store.credentials).values(
+        sa.insert(tables.credentials).values(
             tenant_id=tenant.id,
             key=key,
             secret_hash=_hash_secret(secret, salt),
             salt=salt.hex(),
             scopes=" ".join(scopes),
             label=label or key,
-            created_us=store.now_us(),
+            created_us=clock.now_us(),
         )
     )
     return IssuedCredential(key, secret, tuple(scopes))
 
 
 def list_credentials(session: Session, tenant: store.Tenant) -> list[dict[str, Any]]:
-    rows = session.execute(sa.select(store.credentials).where(store.credentials.c.tenant_id == tenant.id).order_by(store.credentials.c.id))
+    rows = session.execute(sa.select(tables.credentials).where(tables.credentials.c.tenant_id == tenant.id).order_by(tables.credentials.c.id))
     return [
         {"key": r.key, "label": r.label, "scopes": r.scopes.split(), "revoked": r.revoked_us is not None}
         for r in rows
@@ -101,11 +105,11 @@ def list_credentials(session: Session, tenant: store.Tenant) -> list[dict[str, A
 
 def revoke_credential(session: Session, key: str) -> bool:
     result = session.execute(
-        sa.update(store.credentials)
-        .where(store.credentials.c.key == key, store.credentials.c.revoked_us.is_(None))
-        .values(revoked_us=store.now_us())
+        sa.update(tables.credentials)
+        .where(tables.credentials.c.key == key, tables.credentials.c.revoked_us.is_(None))
+        .values(revoked_us=clock.now_us())
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(store.rowcount(result))
 
 
 def _authority_for(tenant: store.Tenant, key: str, name: str) -> dict[str, Any]:
@@ -113,7 +117,7 @@ def _authority_for(tenant: store.Tenant, key: str, name: str) -> dict[str, Any]:
 
 
 def _check_basic(session: Session, tenant: store.Tenant, key: str, secret: str) -> Principal:
-    row = session.execute(sa.select(store.credentials).where(store.credentials.c.key == key)).first()
+    row = session.execute(sa.select(tables.credentials).where(tables.credentials.c.key == key)).first()
     # Same message whether the key is unknown, revoked or of another tenant: no tenant probing.
     refused = Unauthorized(f"credentials refused for LRS tenant {tenant.slug!r}: unknown key, wrong secret, or revoked")
     if row is None or row.revoked_us is not None or row.tenant_id != tenant.id:
@@ -134,32 +138,30 @@ _SECRET_NAME = "launch-token"
 def token_secret(session: Session) -> bytes:
     """The launch-token key, the same in every worker process of the tool.
 
-    Order: ``SMEB_LRS_TOKEN_SECRET`` (config or environment); a key derived from the tool's
-    ``SECRET_KEY`` / ``SMEB_SECRET_KEY``; else one random key stored once in ``lrs_secrets``
-    (the first process to need it writes it, the others read it). Cached in the app config.
+    Order: ``SMEB_LRS_TOKEN_SECRET`` (the settings); a key derived from the tool's ``SECRET_KEY`` (from
+    ``SMEB_SECRET_KEY``); else one random key stored once in ``lrs_secrets`` (the first process to need it writes
+    it, the others read it). The resolved key is cached in the app config.
     """
-    import os
 
-    from flask import current_app
-    from sqlalchemy.exc import IntegrityError
-
+    configured = settings().lrs_token_secret
+    if configured:
+        return configured
     config = current_app.config
     cached = config.get("SMEB_LRS_TOKEN_SECRET")
     if cached:
         return cached.encode("utf-8") if isinstance(cached, str) else bytes(cached)
-    base = config.get("SECRET_KEY") or os.environ.get("SMEB_SECRET_KEY")
+    base = config.get("SECRET_KEY")
     if base:
-        key = base.encode("utf-8") if isinstance(base, str) else bytes(base)
         # A derived key, so a leaked launch-token key does not reveal the Flask session key.
-        secret = hmac.new(key, b"smeb-lrs-launch-token-key", hashlib.sha256).digest()
+        secret = derive_key("smeb-lrs-launch-token-key", secret=base)
     else:
-        table = store.secrets_table
+        table = tables.secrets_table
         row = session.execute(sa.select(table.c.value).where(table.c.name == _SECRET_NAME)).first()
         if row is None:
             value = secrets.token_hex(32)
             try:
                 with session.begin_nested():
-                    session.execute(sa.insert(table).values(name=_SECRET_NAME, value=value, created_us=store.now_us()))
+                    session.execute(sa.insert(table).values(name=_SECRET_NAME, value=value, created_us=clock.now_us()))
             except IntegrityError:  # another worker stored it first: use theirs
                 value = session.execute(sa.select(table.c.value).where(table.c.name == _SECRET_NAME)).scalar_one()
         else:

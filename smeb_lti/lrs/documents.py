@@ -11,9 +11,9 @@ from typing import Any, Literal
 from flask import Response
 from sqlalchemy.orm import Session
 
+from smeb_lti.lrs import document_store, store, tables
 from smeb_lti.lrs import params as P
 from smeb_lti.lrs import statements as st
-from smeb_lti.lrs import store
 from smeb_lti.lrs.auth import Principal
 from smeb_lti.lrs.errors import (
     BadRequest,
@@ -35,7 +35,7 @@ def _etags(header: str) -> list[str]:
     return [tag.strip().removeprefix("W/").strip('"') for tag in header.split(",") if tag.strip()]
 
 
-def _check_preconditions(x: P.XRequest, existing: store.Document | None) -> None:
+def _check_preconditions(x: P.XRequest, existing: document_store.Document | None) -> None:
     if_match = x.header("if-match")
     if_none_match = x.header("if-none-match")
     if if_match is not None:
@@ -54,7 +54,7 @@ def _check_preconditions(x: P.XRequest, existing: store.Document | None) -> None
             )
 
 
-def _document_response(doc: store.Document) -> Response:
+def _document_response(doc: document_store.Document) -> Response:
     response = Response(doc.content, status=200, content_type=doc.content_type)
     response.headers["ETag"] = f'"{doc.etag}"'
     response.headers["Last-Modified"] = st.http_date(doc.updated_us)
@@ -69,9 +69,9 @@ def _incoming(x: P.XRequest) -> tuple[bytes, str]:
     ``\u0000`` is valid JSON text.
     """
     content_type = x.header("content-type") or "application/octet-stream"
-    if len(content_type) > store.MAX_CONTENT_TYPE:
+    if len(content_type) > tables.MAX_CONTENT_TYPE:
         raise BadRequest(
-            f"the Content-Type header is longer than the {store.MAX_CONTENT_TYPE} characters this LRS stores for a document",
+            f"the Content-Type header is longer than the {tables.MAX_CONTENT_TYPE} characters this LRS stores for a document",
             header="Content-Type",
         )
     if x.content_type == "application/json":
@@ -103,20 +103,20 @@ PutRule = Literal["replace", "conflict", "required"]
 
 
 def _single_document(
-    session: Session, tenant_id: int, scope: store.DocumentScope, doc_id: str, x: P.XRequest, put_rule: PutRule
+    session: Session, tenant_id: int, scope: document_store.DocumentScope, doc_id: str, x: P.XRequest, put_rule: PutRule
 ) -> Response:
     try:
         return _write_or_read(session, tenant_id, scope, doc_id, x, put_rule)
-    except store.StaleDocument:
+    except document_store.StaleDocument:
         raise PreconditionFailed(
             f"document {doc_id!r} was changed by another request while this one was processed; GET it again and retry with its new ETag"
         ) from None
 
 
 def _write_or_read(
-    session: Session, tenant_id: int, scope: store.DocumentScope, doc_id: str, x: P.XRequest, put_rule: PutRule
+    session: Session, tenant_id: int, scope: document_store.DocumentScope, doc_id: str, x: P.XRequest, put_rule: PutRule
 ) -> Response:
-    existing = store.get_document(session, tenant_id, scope, doc_id)
+    existing = document_store.get_document(session, tenant_id, scope, doc_id)
     if x.method in ("GET", "HEAD"):
         if existing is None:
             raise NotFound(f"no document {doc_id!r} here")
@@ -125,7 +125,7 @@ def _write_or_read(
     expected = existing.etag if existing is not None and x.header("if-match") is not None else None
     if x.method == "DELETE":
         _check_preconditions(x, existing)
-        store.delete_documents(session, tenant_id, scope, doc_id, expected_etag=expected)
+        document_store.delete_documents(session, tenant_id, scope, doc_id, expected_etag=expected)
         return Response(status=204)
     _check_preconditions(x, existing)
     content, content_type = _incoming(x)
@@ -143,7 +143,7 @@ def _write_or_read(
                 f"a PUT to a profile document needs If-Match or If-None-Match; to create {doc_id!r}, "
                 "PUT with If-None-Match: * (Communication 3.1)"
             )
-        store.put_document(session, tenant_id, scope, doc_id, content, content_type, expected_etag=expected)
+        document_store.put_document(session, tenant_id, scope, doc_id, content, content_type, expected_etag=expected)
         return Response(status=204)
     # POST: merge JSON objects into an existing document, or create it.
     if existing is not None:
@@ -151,19 +151,19 @@ def _write_or_read(
             raise BadRequest("cannot merge: both the stored and the posted document must be application/json (use PUT to replace)")
         merged = _json_object(existing.content, "stored document", x.max_json_depth)
         merged.update(_json_object(content, "posted document", x.max_json_depth))
-        store.put_document(
+        document_store.put_document(
             session, tenant_id, scope, doc_id, json.dumps(merged, ensure_ascii=False).encode("utf-8"), "application/json",
             expected_etag=existing.etag,  # a merge must not lose a concurrent write either
         )
     else:
         # A POST for a document the LRS does not hold is a PUT (Communication 2.2): any valid content is stored.
-        store.put_document(session, tenant_id, scope, doc_id, content, content_type)
+        document_store.put_document(session, tenant_id, scope, doc_id, content, content_type)
     return Response(status=204)
 
 
-def _list_documents(session: Session, tenant_id: int, scope: store.DocumentScope, x: P.XRequest) -> Response:
+def _list_documents(session: Session, tenant_id: int, scope: document_store.DocumentScope, x: P.XRequest) -> Response:
     since = P.timestamp_param(x.params, "since")
-    found = store.list_documents(session, tenant_id, scope, since)
+    found = document_store.list_documents(session, tenant_id, scope, since)
     response = _json_response([doc_id for doc_id, _ in found])
     if found:
         response.headers["Last-Modified"] = st.http_date(max(updated for _, updated in found))
@@ -189,13 +189,13 @@ def state(session: Session, principal: Principal, x: P.XRequest) -> Response:
     assert agent is not None and activity_id is not None
     registration = P.uuid_param(x.params, "registration")
     _token_agent_guard(principal, agent)
-    scope = store.DocumentScope("state", activity_id, st.agent_ifi(agent), registration)
+    scope = document_store.DocumentScope("state", activity_id, st.agent_ifi(agent), registration)
     state_id = x.params.get("stateId")
     if state_id is None:
         if x.method in ("PUT", "POST"):
             raise BadRequest("parameter 'stateId' is required to store a state document")
         if x.method == "DELETE":
-            store.delete_documents(session, principal.tenant.id, scope, None)
+            document_store.delete_documents(session, principal.tenant.id, scope, None)
             return Response(status=204)
         return _list_documents(session, principal.tenant.id, scope, x)
     # xAPI 2.0.0 (Communication 3.1, 4.1.4) extends the 409 rule to the State resource; 1.0.3 keeps it to profiles.
@@ -208,7 +208,7 @@ def activity_profile(session: Session, principal: Principal, x: P.XRequest) -> R
     principal.require("profile", read=read)
     P.check_allowed(x.params, {"activityId", "profileId"} | ({"since"} if read else set()), "activities/profile")
     activity_id = P.iri_param(x.params, "activityId", is_required=True)
-    scope = store.DocumentScope("activity", activity_id)
+    scope = document_store.DocumentScope("activity", activity_id)
     return _profile(session, principal, scope, x)
 
 
@@ -220,11 +220,11 @@ def agent_profile(session: Session, principal: Principal, x: P.XRequest) -> Resp
     agent = P.agent_param(x.params, required=True, max_depth=x.max_json_depth)
     assert agent is not None
     _token_agent_guard(principal, agent)
-    scope = store.DocumentScope("agent", agent_ifi=st.agent_ifi(agent))
+    scope = document_store.DocumentScope("agent", agent_ifi=st.agent_ifi(agent))
     return _profile(session, principal, scope, x)
 
 
-def _profile(session: Session, principal: Principal, scope: store.DocumentScope, x: P.XRequest) -> Response:
+def _profile(session: Session, principal: Principal, scope: document_store.DocumentScope, x: P.XRequest) -> Response:
     profile_id = x.params.get("profileId")
     if profile_id is None:
         if x.method not in ("GET", "HEAD"):

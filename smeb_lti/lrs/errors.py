@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from smeb_lti.errors import SmebError
 
-class LrsError(Exception):
+
+class LrsError(SmebError):
     """Base class: an xAPI request the LRS refuses; ``status`` is the HTTP status code."""
 
     status = 500
     default = "the LRS could not process the request"
+    spec = "xAPI 2.0 Communication 3.2 (Error Codes)"
 
     def __init__(self, message: str | None = None, **details: Any) -> None:
         self.message = message or self.default
@@ -96,3 +99,10 @@ class PayloadTooLarge(LrsError):
 
     status = 413
     default = "request body too large"
+
+
+class Cmi5Violation(Forbidden):
+    """403: a statement breaks a cmi5 AU rule; the message starts with the requirement id."""
+
+    def __init__(self, requirement: str, message: str) -> None:
+        super().__init__(f"cmi5 {requirement}: {message}", requirement=requirement)

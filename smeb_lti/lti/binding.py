@@ -34,11 +34,13 @@ import hmac
 import secrets
 from urllib.parse import urlsplit
 
-from flask import current_app, g, request
+from flask import g, request
 from markupsafe import Markup, escape
 from werkzeug.wrappers import Response as BaseResponse
 
 from smeb_lti.lti.errors import LtiError
+from smeb_lti.lti.services import LtiServices, lti_services
+from smeb_lti.web import keys
 
 COOKIE = "smeb_staff"
 TICKET = "smeb_ticket"
@@ -62,23 +64,16 @@ def staff_paths(launch_id: str) -> tuple[str, ...]:
 
 def proof(secret: str | bytes, launch_id: str) -> str:
     """The cookie value that proves a browser did launch ``launch_id``: HMAC-SHA256 with the app's secret."""
-    key = secret.encode("utf-8") if isinstance(secret, str) else secret
-    return hmac.new(key, b"smeb-staff-binding\x00" + launch_id.encode("utf-8", "replace"), hashlib.sha256).hexdigest()
+    return keys.launch_bound("smeb-staff-binding", launch_id, secret=secret).hex()
 
 
-def _secret() -> str:
-    return str(current_app.config["SECRET_KEY"])
-
-
-def _services():  # type: ignore[no-untyped-def]
-    from smeb_lti.lti.services import lti_services
-
+def _services() -> LtiServices:
     return lti_services()
 
 
 def bind(response: BaseResponse, launch_id: str, *, secure: bool, max_age: int) -> None:
     """Set the launch cookie on the launch's response (its redirect to the player or the catalogue)."""
-    value = proof(_secret(), launch_id)
+    value = proof(keys.secret_key(), launch_id)
     for path in staff_paths(launch_id):
         if secure:
             response.set_cookie(COOKIE, value, max_age=max_age, path=path, secure=True, httponly=True, samesite="None", partitioned=True)
@@ -95,9 +90,9 @@ def issue_ticket(launch_id: str) -> str:
 
 
 def _cookie_ok(launch_id: str) -> bool:
-    expected = proof(_secret(), launch_id).encode("ascii")
+    expected = proof(keys.secret_key(), launch_id)
     # Several cookies of this name may arrive (one per matching path); any valid one proves the launch.
-    return any(hmac.compare_digest(value.encode("utf-8", "replace"), expected) for value in request.cookies.getlist(COOKIE))
+    return any(keys.same_token(value, expected) for value in request.cookies.getlist(COOKIE))
 
 
 def _presented_tickets() -> list[str]:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-import os
 import secrets
 import socket
 from collections.abc import Mapping
@@ -34,15 +33,19 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, render_template, request
 
 from smeb_lti.db import session_scope
 from smeb_lti.lti import claims as c
 from smeb_lti.lti import registrations
 from smeb_lti.lti.errors import LtiError, PlatformUnreachable, RegistrationError
+from smeb_lti.lti.pages import PAGE_CSP
 from smeb_lti.lti.services import lti_services
+from smeb_lti.settings import settings
+from smeb_lti.web import headers
 
 bp = Blueprint("lti_registration", __name__, template_folder="templates")
+headers.policy(bp, PAGE_CSP, cache=None)
 
 PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
 TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
@@ -56,11 +59,6 @@ class RegistrationForbidden(LtiError):
 
     status = 403
     default = "dynamic registration needs a registration URL from the operator: run `smeb platform register-url`"
-
-
-def _setting(name: str) -> str:
-    value = current_app.config.get(name)
-    return str(os.environ.get(name, "") if value is None else value).strip()
 
 
 def _token_key(token: str) -> str:
@@ -100,7 +98,7 @@ HOW_TO = (
 def check_allowed(url: str) -> bool:
     """Refuse a configuration URL nobody vouched for; returns whether an operator's token must be consumed."""
     token = request.args.get(TOKEN_PARAM) or ""
-    allowed = {o.lower().rstrip("/") for o in _setting("SMEB_DYNREG_ALLOWED_ORIGINS").replace(",", " ").split() if o}
+    allowed = settings().dynreg_allowed_origins
     grant: Any = None
     if token:
         grant = lti_services().store.get(_token_key(token))
@@ -115,7 +113,7 @@ def check_allowed(url: str) -> bool:
         )
     host = urlsplit(url).hostname or ""
     granted = isinstance(grant, Mapping) and bool(grant.get("allow_private"))
-    if not granted and _setting("SMEB_DYNREG_ALLOW_PRIVATE").lower() not in ("1", "true", "yes") and _is_private(host):
+    if not granted and not settings().dynreg_allow_private and _is_private(host):
         raise RegistrationForbidden(
             f"the LMS at {host} is on a loopback or private address, which this registration URL does not allow. "
             "On the SMEB server, run `smeb platform register-url --allow-private` and paste the new URL it prints "
@@ -228,8 +226,7 @@ def register_with_platform(http: requests.Session, config: Mapping[str, Any], bo
     return answer
 
 
-@bp.errorhandler(LtiError)
-def _refused(error: LtiError) -> Response:
+def refused_page(error: LtiError) -> Response:
     """The refusal as a page for the LMS administrator who sees it in the LMS's registration frame."""
     page = render_template("lti/registration_refused.html", message=error.message, status=error.status,
                            forbidden=isinstance(error, RegistrationForbidden))

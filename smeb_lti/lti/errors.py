@@ -1,13 +1,15 @@
 """Errors of the LTI tool, each with the HTTP status it becomes and a message that says what to fix.
 
-Translated to HTTP in one place (:func:`smeb_lti.lti.routes.register_error_handlers`):
+Rooted in :class:`smeb_lti.errors.SmebError`; how they look is declared in :func:`smeb_lti.lti.routes.register_error_handlers`:
 bad input from a platform or a browser is always a 4xx, never a 500.
 """
 
 from __future__ import annotations
 
+from smeb_lti.errors import SmebError
 
-class LtiError(Exception):
+
+class LtiError(SmebError):
     """Base class: an LTI request the tool refuses; ``status`` is the HTTP status code."""
 
     status = 400
@@ -128,7 +130,3 @@ class TokenTooLarge(LtiError):
 
     status = 413
     default = "the id_token is too large"
-
-
-class LtiConfigError(Exception):
-    """The ``SMEB_*`` LTI configuration is invalid; raised at start-up, names the variable."""

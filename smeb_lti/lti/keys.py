@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from jwcrypto.jwk import JWK  # type: ignore[import-untyped]
+from jwcrypto.jwk import JWK
 from sqlalchemy import DateTime, String, Text, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 

@@ -86,4 +86,4 @@ def end_launch(session: Session, launch_id: str) -> None:
 
 
 def purge_expired(session: Session) -> int:
-    return session.execute(delete(Launch).where(Launch.expires_at <= datetime.now(UTC))).rowcount or 0  # type: ignore[attr-defined]
+    return session.execute(delete(Launch).where(Launch.expires_at <= datetime.now(UTC))).rowcount or 0  # type: ignore[attr-defined]  # a DELETE gives a CursorResult, typed as Result

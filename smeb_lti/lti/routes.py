@@ -1,10 +1,11 @@
-"""The LTI edge: OIDC login, launch, JWKS, deep linking; errors translated to HTTP in one place."""
+"""The LTI edge: OIDC login, launch, JWKS; errors translated to HTTP in one place; the part's ``init_app``.
+
+Deep linking is in :mod:`smeb_lti.lti.deep_linking`, dynamic registration in :mod:`smeb_lti.lti.dynamic_registration`.
+"""
 
 from __future__ import annotations
 
-import json
 import secrets
-from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from flask import (
@@ -16,17 +17,16 @@ from flask import (
     render_template,
     request,
 )
-from pylti1p3.deep_link import DeepLink
-from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.exception import LtiException, LtiServiceException, OIDCException
-from pylti1p3.lineitem import LineItem
 from werkzeug.wrappers import Response as BaseResponse
 
+from smeb_lti import errors
 from smeb_lti.db import session_scope
-from smeb_lti.lti import binding, keys, launches, registrations, relaunch
+from smeb_lti.lti import binding, deep_linking, keys, launches, registrations, relaunch
+from smeb_lti.lti import privacy as part_privacy
+from smeb_lti.lti.dynamic_registration import bp as registration_bp
+from smeb_lti.lti.dynamic_registration import refused_page
 from smeb_lti.lti.errors import (
-    DeepLinkingError,
-    Forbidden,
     InvalidToken,
     LoginError,
     LtiError,
@@ -35,14 +35,18 @@ from smeb_lti.lti.errors import (
     ReplayedToken,
     StateError,
     TokenTooLarge,
-    UnknownDeployment,
 )
+from smeb_lti.lti.pages import PAGE_CSP, same_text
 from smeb_lti.lti.services import LtiServices, lti_services
 from smeb_lti.lti.storage import DbStore
-from smeb_lti.lti.tool_conf import ToolRegistration
 from smeb_lti.lti.validation import STATE_TTL, StateRecord, make_request
+from smeb_lti.privacy import registry as privacy_registry
+from smeb_lti.settings import get_settings
+from smeb_lti.web import headers
+from smeb_lti.web.sessions import sessions
 
 bp = Blueprint("lti", __name__, template_folder="templates")
+headers.policy(bp, PAGE_CSP, cache=None)
 
 STATE_COOKIE = "lti_state_"
 LOGIN_PARAMS = ("iss", "login_hint", "target_link_uri", "lti_message_hint", "client_id", "lti_deployment_id")
@@ -71,11 +75,6 @@ def _clear_state_cookie(response: BaseResponse, services: LtiServices, state: st
         response.delete_cookie(STATE_COOKIE + state, path="/lti/", secure=True, httponly=True, samesite="None", partitioned=True)
     else:
         response.delete_cookie(STATE_COOKIE + state, path="/lti/", httponly=True, samesite="Lax")
-
-
-def _same(given: str, expected: str) -> bool:
-    """Constant-time comparison; on bytes, because ``compare_digest`` refuses non-ASCII text (a 500 otherwise)."""
-    return secrets.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
 
 
 def launch_url(services: LtiServices) -> str:
@@ -211,7 +210,7 @@ def launch() -> BaseResponse:
 
     cookie = request.cookies.get(STATE_COOKIE + state) or ""
     proof = request.form.get("lti_storage_proof")
-    holds_state = via_cookie = _same(cookie, state)
+    holds_state = via_cookie = same_text(cookie, state)
     if not holds_state and proof is None and not request.form.get("lti_repost") and not _secure(services):
         return _repost(services, state, id_token)
     if not holds_state and record.storage_target and record.storage_secret:
@@ -230,7 +229,7 @@ def launch() -> BaseResponse:
                 ),
                 headers={"Cache-Control": "no-store"},
             )
-        holds_state = _same(proof, record.storage_secret)
+        holds_state = same_text(proof, record.storage_secret)
     if not holds_state:
         services.store.delete("state:" + state)
         raise StateError(
@@ -282,106 +281,6 @@ def jwks() -> Response:
     return response
 
 
-# --- deep linking --------------------------------------------------------------------------
-
-
-def _catalogue() -> list[dict[str, Any]]:
-    from smeb_lti.catalogue import installed
-
-    with lti_services().sessions() as session:
-        rows = installed(session)
-        return [json.loads(r.model_json) for r in rows]
-
-
-def _module_points(module: dict[str, Any]) -> int:
-    return sum(int(b.get("points") or 0) for lesson in module.get("lessons", []) for b in lesson.get("blocks", []) if b.get("type") == "quiz")
-
-
-def _deep_link_context(launch_id: str) -> Any:
-    services = lti_services()
-    with services.sessions() as session:
-        context = launches.get_launch(session, launch_id)
-    if not context.is_deep_linking:
-        raise Forbidden("this launch is not a deep-linking request: add the activity from the LMS's 'select content' button")
-    if not context.is_instructor:
-        raise Forbidden("only instructors and course designers can choose content")
-    binding.require_bound_browser(launch_id)
-    return context
-
-
-def _data_field(settings: Any) -> str:
-    data = settings.get("data") if settings else None
-    return "" if data is None else data if isinstance(data, str) else json.dumps(data, sort_keys=True)
-
-
-@bp.get("/deep-link/<launch_id>")
-def deep_link_page(launch_id: str) -> Response:
-    context = _deep_link_context(launch_id)
-    response = Response(
-        render_template(
-            "lti/deep_link.html",
-            context=context,
-            lang=context.locale,
-            courses=_catalogue(),
-            module_points=_module_points,
-            data=_data_field(context.deep_linking),
-            multiple=str((context.deep_linking or {}).get("accept_multiple", "")).lower() == "true",
-        )
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-@bp.post("/deep-link/<launch_id>")
-def deep_link_response(launch_id: str) -> Response:
-    """Sign the ``LtiDeepLinkingResponse`` for the selection and post it back to the platform."""
-    services = lti_services()
-    context = _deep_link_context(launch_id)
-    settings = dict(context.deep_linking or {})
-    if not _same(request.form.get("data", ""), _data_field(settings)):
-        raise DeepLinkingError("the deep-linking 'data' value was changed; it must be returned to the platform unchanged")
-    selections = request.form.getlist("item")
-    if not selections:
-        raise DeepLinkingError("choose a course or a module")
-    if len(selections) > 1 and str(settings.get("accept_multiple", "")).lower() != "true":
-        raise DeepLinkingError("the platform accepts one item here: choose one course or module")
-    courses = {c_["slug"]: c_ for c_ in _catalogue()}
-    base = services.public_url(request.url_root)
-    items = []
-    for selection in selections:
-        slug, _, module_id = selection.partition("/")
-        course = courses.get(slug)
-        if course is None:
-            raise DeepLinkingError(f"no installed course {slug!r}")
-        title = course["title"].get(context.locale) or course["title"]["nb"]
-        points = int(course.get("maxPoints") or 0)
-        custom = {"course": slug}
-        resource_id = slug
-        if module_id:
-            module = next((m for m in course["modules"] if m["id"] == module_id), None)
-            if module is None:
-                raise DeepLinkingError(f"course {slug!r} has no module {module_id!r}")
-            title = f"{title}: {module['title'].get(context.locale) or module['title']['nb']}"
-            points = _module_points(module)
-            custom["module"] = module_id
-            resource_id = f"{slug}/{module_id}"
-        # A gradebook column needs scoreMaximum > 0 (AGS §3.2.7); without quizzes the score is completion (1 = done).
-        line_item = LineItem().set_score_maximum(points or 1).set_label(title).set_resource_id(resource_id)
-        items.append(
-            DeepLinkResource().set_title(title).set_url(base + "/lti/launch").set_custom_params(custom).set_lineitem(line_item)
-        )
-    with session_scope(services.sessions) as session:
-        row = registrations.get(session, context.registration_id)
-        signing = keys.signing_key(session, services.fernet)
-        registration = ToolRegistration(row, signing)
-        link = DeepLink(registration, context.deployment_id, settings)  # type: ignore[arg-type]
-        token = link.get_response_jwt(items)
-        launches.end_launch(session, launch_id)
-    response = Response(render_template("lti/deep_link_response.html", return_url=settings["deep_link_return_url"], jwt=token))
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 # --- errors --------------------------------------------------------------------------------
 
 
@@ -409,11 +308,21 @@ def _error_response(error: LtiError) -> Response:
 
 
 def register_error_handlers(app: Flask) -> None:
-    """The one place where LTI errors (ours and pylti1p3's) become HTTP responses."""
-    app.register_error_handler(LtiError, _error_response)
+    """How LTI errors look (the one handler of :mod:`smeb_lti.errors` answers them); pylti1p3's are mapped to ours."""
+    errors.answer_with(app, LtiError, _error_response)
     app.register_error_handler(LtiServiceException, lambda e: _error_response(PlatformUnreachable(str(e))))
     app.register_error_handler(OIDCException, lambda e: _error_response(LoginError(str(e))))
     app.register_error_handler(LtiException, lambda e: _error_response(LtiError(str(e))))
 
 
-__all__ = ["UnknownDeployment", "bp", "register_error_handlers"]
+def init_app(app: Flask) -> None:
+    """Build the services from the app's settings, register routes."""
+    privacy_registry.register(*part_privacy.STORES)
+    app.extensions["smeb.lti"] = LtiServices.build(get_settings(app), sessions(app))
+    app.register_blueprint(bp)
+    app.register_blueprint(deep_linking.bp)
+    app.register_blueprint(registration_bp)
+    register_error_handlers(app)
+    errors.answer_with(app, LtiError, refused_page, blueprint=registration_bp.name)
+    # Staff pages of every part render their links and forms with these (smeb_lti.lti.binding).
+    app.jinja_env.globals.update(staff_link=binding.staff_link, staff_ticket_field=binding.ticket_field)

@@ -1,4 +1,4 @@
-"""The LTI layer's composition root: one :class:`LtiServices` per app, built by :func:`smeb_lti.lti.init_app`.
+"""The LTI layer's composition root: one :class:`LtiServices` per app, built by :func:`smeb_lti.lti.routes.init_app`.
 
 It holds configuration and connections only (database sessions, the shared store, an HTTP
 session with timeouts), never launch state, so any worker can serve any request.
@@ -15,8 +15,9 @@ from pylti1p3.contrib.flask import FlaskRequest
 from sqlalchemy.orm import Session, sessionmaker
 
 from smeb_lti.lti import launches
+from smeb_lti.lti.platform_keys import PlatformKeySets, TimeoutSession
 from smeb_lti.lti.ratelimit import LoginLimiter
-from smeb_lti.lti.settings import LtiSettings
+from smeb_lti.lti.service_connector import ToolServiceConnector, bind_connector
 from smeb_lti.lti.storage import (
     DbStore,
     KeyValueStore,
@@ -25,18 +26,13 @@ from smeb_lti.lti.storage import (
     RedisStore,
 )
 from smeb_lti.lti.tool_conf import DbToolConf
-from smeb_lti.lti.validation import (
-    PlatformKeySets,
-    TimeoutSession,
-    ToolMessageLaunch,
-    ToolServiceConnector,
-    bind_connector,
-)
+from smeb_lti.lti.validation import ToolMessageLaunch
+from smeb_lti.settings import Settings
 
 
 @dataclass
 class LtiServices:
-    settings: LtiSettings
+    settings: Settings
     sessions: sessionmaker[Session]
     store: KeyValueStore
     fernet: Fernet
@@ -47,9 +43,9 @@ class LtiServices:
     login_limiter: LoginLimiter
 
     @classmethod
-    def build(cls, settings: LtiSettings, sessions: sessionmaker[Session]) -> LtiServices:
+    def build(cls, settings: Settings, sessions: sessionmaker[Session]) -> LtiServices:
         store: KeyValueStore = RedisStore(settings.redis_url) if settings.redis_url else DbStore(sessions)
-        fernet = Fernet(settings.key_encryption_key.encode("ascii"))
+        fernet = Fernet(settings.fernet_key().encode("ascii"))
         http = TimeoutSession(settings.http_timeout)
         return cls(
             settings=settings,

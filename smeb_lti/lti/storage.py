@@ -121,17 +121,21 @@ class DbStore:
             insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
             expires = _now() + timedelta(seconds=ttl)
             for key in keys:
-                statement = insert(KvEntry).values(key=key, value="1", expires_at=expires)
-                statement = statement.on_conflict_do_update(
-                    index_elements=[KvEntry.key],
-                    set_={"value": cast(cast(KvEntry.value, Integer) + 1, String)},
-                ).returning(KvEntry.value)
+                statement = (
+                    insert(KvEntry)
+                    .values(key=key, value="1", expires_at=expires)
+                    .on_conflict_do_update(
+                        index_elements=[KvEntry.key],
+                        set_={"value": cast(cast(KvEntry.value, Integer) + 1, String)},
+                    )
+                    .returning(KvEntry.value)
+                )
                 counts.append(int(session.execute(statement).scalar_one()))
         return counts
 
     def purge_expired(self) -> int:
         with session_scope(self._sessions) as session:
-            return session.execute(delete(KvEntry).where(KvEntry.expires_at <= _now())).rowcount or 0  # type: ignore[attr-defined]
+            return session.execute(delete(KvEntry).where(KvEntry.expires_at <= _now())).rowcount or 0  # type: ignore[attr-defined]  # a DELETE gives a CursorResult, typed as Result
 
     def keys(self, prefix: str) -> list[str]:
         """Live keys with this prefix (tests and diagnostics)."""

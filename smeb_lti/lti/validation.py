@@ -20,207 +20,31 @@ stored unless everything holds:
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import time
-import typing as t
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import jwt
-import requests
 from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskRequest
-from pylti1p3.exception import LtiException, LtiServiceException
-from pylti1p3.service_connector import REQUESTS_USER_AGENT, ServiceConnector, TServiceConnectorResponse
+from pylti1p3.exception import LtiException
 
 from smeb_lti.lti import claims as c
 from smeb_lti.lti import registrations
 from smeb_lti.lti.errors import (
     InvalidMessage,
     InvalidToken,
-    PlatformKeyError,
-    PlatformUnreachable,
     ReplayedToken,
     StateError,
     UnknownPlatform,
 )
-from smeb_lti.lti.storage import KeyValueStore
+from smeb_lti.lti.platform_keys import PlatformKeySets
 from smeb_lti.lti.tool_conf import DbToolConf
 
 CLOCK_SKEW = 60  # seconds of leeway for exp/nbf/iat: platform clocks drift
 ALLOWED_ALGS = ("RS256", "RS384", "RS512")  # LTI Security Framework §6.1: RSA; never "none" or HMAC
 STATE_TTL = 600  # a login must reach the launch within 10 minutes
-
-
-class TimeoutSession(requests.Session):
-    """``requests`` has no default timeout; every call to a platform gets one."""
-
-    def __init__(self, timeout: float) -> None:
-        super().__init__()
-        self.timeout = timeout
-        self.headers["User-Agent"] = "SMEB-LTI-Tool (" + REQUESTS_USER_AGENT + ")"
-
-    def request(self, method: Any, url: Any, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        kwargs.setdefault("timeout", self.timeout)
-        return super().request(method, url, *args, **kwargs)
-
-
-def _digest(*parts: str) -> str:
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
-
-
-# --- platform key sets -----------------------------------------------------------------------
-
-
-class PlatformKeySets:
-    """Platform JWKS, cached in the shared store for ``ttl`` seconds and re-fetched when an unknown ``kid`` arrives.
-
-    Right after a platform rotates its key, many launches signed with the new key arrive together,
-    on several workers. The re-fetch is *single-flight* per key set URL: one worker takes a lock in
-    the shared store and fetches; the others wait for the lock to go and then read the refreshed
-    cache (they never refuse because someone else won the race). Re-fetches of one key set are at
-    most one per ``refetch_interval`` seconds, so a stream of tokens with made-up kids cannot make
-    the tool hammer the platform.
-    """
-
-    POLL = 0.05  # seconds between looks at the lock while another worker fetches
-
-    def __init__(self, store: KeyValueStore, http: requests.Session, ttl: int, refetch_interval: int = 10, wait: float | None = None) -> None:
-        self._store = store
-        self._http = http
-        self._ttl = ttl
-        self._refetch_interval = refetch_interval
-        # The longest a launch waits for another worker's fetch: that fetch's own timeout and a margin.
-        timeout = getattr(http, "timeout", 10)
-        self._wait = wait if wait is not None else float(timeout) + 2.0
-
-    def fetch(self, url: str) -> dict[str, Any]:
-        try:
-            response = self._http.get(url, headers={"Accept": "application/json"})
-        except requests.RequestException as error:
-            raise PlatformUnreachable(f"could not fetch the platform's key set from {url}: {error}") from error
-        if response.status_code != 200:
-            raise PlatformUnreachable(f"the platform's key set URL {url} answered HTTP {response.status_code}")
-        try:
-            body = response.json()
-        except ValueError:
-            raise PlatformUnreachable(f"the platform's key set URL {url} did not return JSON") from None
-        if not isinstance(body, dict) or not isinstance(body.get("keys"), list):
-            raise PlatformUnreachable(f"the platform's key set at {url} has no 'keys' list")
-        self._store.put("jwks:" + _digest(url), body, self._ttl)
-        return body
-
-    def _cached(self, url: str) -> dict[str, Any] | None:
-        cached = self._store.get("jwks:" + _digest(url))
-        return cached if isinstance(cached, dict) else None
-
-    def refresh(self, url: str) -> dict[str, Any] | None:
-        """The key set after a single-flight re-fetch; ``None`` if nothing is cached and no fetch was allowed.
-
-        Whoever adds the lock fetches (if the last re-fetch is older than ``refetch_interval``); everyone
-        else waits until the lock is gone and reads the cache the winner wrote.
-        """
-        lock = "jwks-lock:" + _digest(url)
-        if self._store.add(lock, True, int(self._wait) + 1):
-            try:
-                if self._store.add("jwks-recent:" + _digest(url), True, self._refetch_interval):
-                    return self.fetch(url)
-                return self._cached(url)
-            finally:
-                self._store.delete(lock)
-        deadline = time.monotonic() + self._wait
-        while time.monotonic() < deadline and self._store.get(lock) is not None:
-            time.sleep(self.POLL)
-        return self._cached(url)
-
-    def key(self, url: str, kid: str, alg: str) -> jwt.PyJWK:
-        cached = self._cached(url)
-        keyset = cached if cached is not None else self.fetch(url)
-        found = _find_key(keyset, kid)
-        if found is None and cached is not None:
-            # The platform may have rotated its key: re-fetch (single-flight, rate-limited) and look again.
-            refreshed = self.refresh(url)
-            found = _find_key(refreshed, kid) if refreshed is not None else None
-        if found is None:
-            raise PlatformKeyError(f"the platform's key set at {url} has no key with kid {kid!r}; the token is refused")
-        if found.get("kty") != "RSA" or found.get("alg", alg) != alg:
-            raise InvalidToken(f"key {kid!r} is a {found.get('kty')}/{found.get('alg')} key, but the token says {alg}")
-        try:
-            return jwt.PyJWK(found, algorithm=alg)
-        except (jwt.PyJWKError, jwt.InvalidKeyError) as error:
-            raise PlatformKeyError(f"key {kid!r} of the platform's key set is not a usable RSA key: {error}") from error
-
-
-def _find_key(keyset: Mapping[str, Any], kid: str) -> dict[str, Any] | None:
-    for key in keyset.get("keys") or ():
-        if isinstance(key, dict) and key.get("kid") == kid:
-            return key
-    return None
-
-
-# --- access tokens for AGS / NRPS -----------------------------------------------------------
-
-
-class ToolServiceConnector(ServiceConnector):
-    """pylti1p3's service connector with access tokens cached per (issuer, client id, token URL, scopes).
-
-    The cache is the shared store (not a class attribute of one process), so workers share tokens
-    and two tenants on one issuer (Canvas cloud) never get each other's token.
-    ``store`` is bound per app by :func:`bind_connector`.
-    """
-
-    store: t.ClassVar[KeyValueStore]
-
-    def _scope_key(self, scopes: t.Iterable[str]) -> str:
-        reg = self._registration
-        return "token:" + _digest(
-            str(reg.get_issuer()), str(reg.get_client_id()), str(reg.get_auth_token_url()), *sorted(scopes)
-        )
-
-    def _get_cached_access_token(self, scope_key: str) -> str | None:
-        value = self.store.get(scope_key)
-        return value if isinstance(value, str) else None
-
-    def _cache_access_token(self, scope_key: str, access_token: str, expires_in: float) -> None:
-        # Keep a margin so a token is never used in its last seconds.
-        ttl = int(expires_in or 0) - 30
-        if ttl > 0:
-            self.store.put(scope_key, access_token, ttl)
-
-    def get_access_token(self, scopes: t.Sequence[str]) -> str:
-        try:
-            return super().get_access_token(scopes)
-        except requests.RequestException as error:
-            raise PlatformUnreachable(f"the platform's token endpoint {self._registration.get_auth_token_url()} failed: {error}") from error
-
-    def drop_access_token(self, scopes: t.Iterable[str]) -> None:
-        """Forget the cached token for these scopes (the platform refused it), in every worker."""
-        self.store.delete(self._scope_key(scopes))
-
-    def make_service_request(self, scopes: t.Sequence[str], url: str, **kwargs: Any) -> TServiceConnectorResponse:
-        """A service call (NRPS, AGS reads) that survives a revoked cached token.
-
-        A platform may revoke an access token before its ``expires_in`` (Moodle after a restart of its
-        token store, Canvas when a key is rotated): the cached token then gets 401 until it expires, up to
-        an hour. On 401 the cached token is dropped, a new one fetched and the request sent once more;
-        a second 401 is the platform's real answer and is raised (as AGS does, see smeb_lti/ags.py).
-        """
-        try:
-            return super().make_service_request(scopes, url, **kwargs)
-        except LtiServiceException as error:
-            if error.response is None or error.response.status_code != 401:
-                raise
-        self.drop_access_token(scopes)
-        return super().make_service_request(scopes, url, **kwargs)
-
-
-def bind_connector(store: KeyValueStore) -> type[ToolServiceConnector]:
-    """A connector class bound to this app's store (pylti1p3 instantiates the class itself)."""
-    return type("BoundToolServiceConnector", (ToolServiceConnector,), {"store": store})
-
-
-# --- the launch ----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -330,7 +154,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             raise InvalidToken(f"the id_token is signed with alg {alg!r}; LTI 1.3 requires RS256 (an RSA key)")
         if not isinstance(header.get("kid"), str) or not header["kid"]:
             raise InvalidToken("the id_token header has no 'kid': the platform must say which key signed it")
-        self._jwt = {"header": header, "body": body}  # type: ignore[typeddict-item]
+        self._jwt = {"header": header, "body": body}  # type: ignore[typeddict-item]  # pylti1p3's _jwt TypedDict is narrower than the claims it stores
         return self
 
     def validate_registration(self) -> ToolMessageLaunch:
@@ -392,7 +216,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
                 f"the id_token's 'exp' is {ahead} s in the future; this tool accepts at most {self._max_token_lifetime} s "
                 "(SMEB_MAX_TOKEN_LIFETIME): an id_token is meant to be used at once"
             )
-        self._jwt["body"] = verified  # type: ignore[typeddict-item]
+        self._jwt["body"] = verified  # type: ignore[typeddict-item]  # pylti1p3's _jwt TypedDict is narrower than the claims it stores
         self.claims = verified
         return self
 
@@ -401,9 +225,10 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         if not isinstance(deployment_id, str) or not deployment_id:
             raise InvalidMessage(f"the launch has no deployment id (claim {c.DEPLOYMENT_ID})")
         assert self._registration is not None
-        registrations.require_deployment_id(
-            self._registration.get_issuer(), self._registration.get_client_id(), self._deployment_ids, deployment_id
-        )
+        issuer, client_id = self._registration.get_issuer(), self._registration.get_client_id()
+        # A stored registration always has both (NOT NULL columns); pylti1p3 types them as optional.
+        assert issuer is not None and client_id is not None
+        registrations.require_deployment_id(issuer, client_id, self._deployment_ids, deployment_id)
         return self
 
     def validate_message(self) -> ToolMessageLaunch:

@@ -48,5 +48,5 @@ def canonical_actors(statements: Iterable[dict[str, Any]], links: dict[str, str]
         account = actor.get("account") if isinstance(actor, dict) else None
         name = account.get("name") if isinstance(account, dict) else None
         if isinstance(name, str) and name in links:
-            statement = {**statement, "actor": {**actor, "account": {**account, "name": links[name]}}}  # type: ignore[dict-item]
+            statement = {**statement, "actor": {**actor, "account": {**account, "name": links[name]}}}  # type: ignore[dict-item]  # the statement is JSON: actor and account were checked to be dicts above
         yield statement

@@ -12,7 +12,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from smeb_lti.lrs import store, tables
 from smeb_lti.reports.aggregate import ReportParameters
+from xapi.delivery.client import LrsClient, LrsError
+from xapi.delivery.query import StatementQuery, fetch_statements
 
 
 class ReportSourceError(Exception):
@@ -25,13 +28,11 @@ def store_statements(session: Session, tenant_slug: str, params: ReportParameter
     Streams rows (``yield_per``) so a million statements do not sit in memory as JSON text.
     Course filters use the LRS's own index of related activities (``lrs_statement_links``).
     """
-    from smeb_lti.lrs import store
-
     params = params or ReportParameters()
     tenant = store.tenant_by_slug(session, tenant_slug)
     if tenant is None:
         raise ReportSourceError(f"no LRS tenant {tenant_slug!r} (see `smeb lrs tenant list`)")
-    s = store.statements
+    s = tables.statements
     voided_ids = sa.select(s.c.statement_id).where(s.c.tenant_id == tenant.id, s.c.voided.is_(True))
     query = sa.select(s.c.full_json).where(
         s.c.tenant_id == tenant.id,
@@ -40,7 +41,7 @@ def store_statements(session: Session, tenant_slug: str, params: ReportParameter
         sa.or_(s.c.ref_id.is_(None), s.c.ref_id.not_in(voided_ids)),
     )
     if params.courses:
-        links = store.statement_links
+        links = tables.statement_links
         query = query.where(
             sa.exists(
                 sa.select(links.c.seq).where(
@@ -69,20 +70,17 @@ def lrs_statements(
     page_size: int | None = 500,
     timeout: float = 30.0,
 ) -> list[dict[str, Any]]:
-    """Every matching statement from a conformant LRS (``xapi.query``: follows ``more``, drops voided).
+    """Every matching statement from a conformant LRS (``xapi.delivery.query``: follows ``more``, drops voided).
 
     Raises :class:`ReportSourceError` naming the LRS and the failure: unreachable, bad
     credentials, garbage instead of a StatementResult, or stopped half-way.
     """
-    from xapi.client import LrsClient, LrsError
-    from xapi.query import StatementQuery, fetch_statements
-
     params = params or ReportParameters()
     if not endpoint.startswith(("http://", "https://")):
         raise ReportSourceError(f"--lrs must be the LRS's xAPI endpoint URL (http(s)://.../xapi/), got {endpoint!r}")
     endpoint = endpoint if endpoint.endswith("/") else endpoint + "/"
     # No activity filter on the wire: excluding voided statements needs the voiding statements
-    # too (xapi.query fetches unfiltered anyway), and the aggregation picks the courses.
+    # too (xapi.delivery.query fetches unfiltered anyway), and the aggregation picks the courses.
     query = StatementQuery(since=params.since, limit=page_size)
     try:
         with LrsClient(endpoint, username=username, password=password, timeout=timeout) as client:

@@ -116,7 +116,7 @@ def unlink_closed(session: Session, survey: Survey, today: dt.date) -> int:
         return 0
     result = session.execute(update(SurveyAnswer).where(SurveyAnswer.survey_id == survey.id, SurveyAnswer.period.in_(closed),
                                                         SurveyAnswer.token.is_not(None)).values(token=None))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult, typed as Result
 
 
 def answers_of(session: Session, survey_id: str, period_indexes: list[int]) -> list[tuple[int, str, dict[str, Any]]]:

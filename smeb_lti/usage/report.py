@@ -32,7 +32,13 @@ from dataclasses import asdict, dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from smeb_lti.certificates.model import certificates
+from smeb_lti.dashboard.store import Member
+from smeb_lti.db import as_utc as _utc
+from smeb_lti.lti.registrations import PlatformRegistration
+from smeb_lti.play.store import AppliedEvent, Progress
 from smeb_lti.reports.export import Column, safe_csv_text
+from smeb_lti.reports.export import to_xlsx as write
 from smeb_lti.usage.store import Company, CompanyTerms, Terms, parse_month, terms_of
 
 FORMATS = ("csv", "xlsx", "json")
@@ -67,11 +73,6 @@ def month_bounds(first: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return start, dt.datetime.combine(following, dt.time.min, dt.UTC)
 
 
-def _utc(value: dt.datetime | None) -> dt.datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
 
 def in_pilot(first: dt.date, terms: Terms) -> bool:
     """Free when any day of the month lies on or before the pilot's last day."""
@@ -84,11 +85,6 @@ def amount_ore(billable: int, terms: Terms) -> int:
 
 def usage_for_month(session: Session, month: str) -> list[UsageRow]:
     """Every known company (members, certificates or terms) in ``month`` (``YYYY-MM``), sorted by name and id."""
-    from smeb_lti.certificates.model import certificates
-    from smeb_lti.dashboard.store import Member
-    from smeb_lti.lti.registrations import PlatformRegistration
-    from smeb_lti.player_host import AppliedEvent, Progress
-
     first = parse_month(month)
     start, end = month_bounds(first)
     terms = terms_of(session)
@@ -217,9 +213,7 @@ def to_csv(rows: Sequence[UsageRow]) -> str:
 
 
 def to_xlsx(rows: Sequence[UsageRow], month: str) -> bytes:
-    from smeb_lti.reports.export import to_xlsx as write
-
-    return write(rows, f"Bruk {month}", COLUMNS, page_header=f"SMEB bruk {month}")  # type: ignore[arg-type]
+    return write(rows, f"Bruk {month}", COLUMNS, page_header=f"SMEB bruk {month}")  # type: ignore[arg-type]  # the shared xlsx writer takes any dataclass rows; it is typed for the report's
 
 
 def render(rows: Sequence[UsageRow], fmt: str, month: str) -> bytes:
@@ -233,4 +227,4 @@ def render(rows: Sequence[UsageRow], fmt: str, month: str) -> bytes:
     raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
 
 
-__all__ = ["COLUMNS", "FORMATS", "UsageRow", "amount_ore", "in_pilot", "month_bounds", "kroner", "render", "usage_for_month"]
+__all__ = ["COLUMNS", "FORMATS", "UsageRow", "amount_ore", "in_pilot", "kroner", "month_bounds", "render", "usage_for_month"]

@@ -17,20 +17,17 @@ from sqlalchemy import Date, DateTime, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from smeb_lti.db import Base
+from smeb_lti.errors import SmebError
 
 DEFAULT_PRICE_ORE = 19_900  # 199 kr per active user and month (the offer to pilot companies)
 MAX_PRICE_ORE = 10_000_000  # 100,000 kr: anything above is a typo (øre vs kroner)
 _COMPANY_ID = re.compile(r"^[0-9a-f]{16}$")
 
 
-class UsageError(Exception):
+class UsageError(SmebError):
     """Base class: a usage request or setting refused; ``status`` is the HTTP status for the web edge."""
 
     status = 400
-
-    def __init__(self, message: str) -> None:
-        self.message = message
-        super().__init__(message)
 
 
 class TermsInvalid(UsageError):

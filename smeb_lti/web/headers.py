@@ -23,15 +23,18 @@ names a registration not yet loaded, and one primary-key lookup per launch id se
 from __future__ import annotations
 
 import re
+import secrets
 import threading
 import time
 from collections import OrderedDict
-from typing import Final
+from collections.abc import Iterable
+from typing import Final, Protocol
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, g, request
-from sqlalchemy import select
+from flask import Blueprint, Flask, Response, current_app, g, request
 from sqlalchemy.orm import Session, sessionmaker
+
+from smeb_lti.web.sessions import sessions
 
 RELOAD_SECONDS: Final = 30.0
 """How stale the cached registrations may be: a platform added by ``smeb platform add`` is framable within this."""
@@ -55,11 +58,29 @@ def origin_of(url: str) -> str | None:
     return origin if parts.scheme.lower() in ("http", "https") and "@" not in parts.netloc and _ORIGIN.match(origin) else None
 
 
+class PlatformDirectory(Protocol):
+    """Where the registered platforms and the launches' platforms are kept (the LTI part provides it).
+
+    The web kernel imports no part of the tool, so it asks through this instead of reading LTI tables itself.
+    """
+
+    def platforms(self, session: Session) -> Iterable[tuple[int, str, str]]:
+        """``(registration id, issuer, login URL)`` of every registered platform."""
+        ...
+
+    def registration_of(self, session: Session, launch_id: str) -> int | None:
+        """The registration id of a stored launch, ``None`` when there is no such launch."""
+        ...
+
+
 class FrameOrigins:
     """The origins of the registered platforms, by registration id, reloaded at most every ``reload_seconds``."""
 
-    def __init__(self, sessions: sessionmaker[Session], reload_seconds: float = RELOAD_SECONDS) -> None:
+    def __init__(
+        self, sessions: sessionmaker[Session], directory: PlatformDirectory, reload_seconds: float = RELOAD_SECONDS
+    ) -> None:
         self._sessions = sessions
+        self._directory = directory
         self._reload_seconds = reload_seconds
         self._lock = threading.Lock()
         self._by_registration: dict[int, tuple[str, ...]] = {}
@@ -70,12 +91,9 @@ class FrameOrigins:
         with self._lock:
             now = time.monotonic()
             if force or now - self._loaded_at >= (self._reload_seconds if max_age is None else max_age):
-                from smeb_lti.lti.registrations import PlatformRegistration
-
                 found: dict[int, tuple[str, ...]] = {}
                 with self._sessions() as session:
-                    rows = session.execute(select(PlatformRegistration.id, PlatformRegistration.issuer, PlatformRegistration.auth_login_url))
-                    for registration_id, issuer, login_url in rows:
+                    for registration_id, issuer, login_url in self._directory.platforms(session):
                         origins = [o for o in (origin_of(issuer), origin_of(login_url)) if o]
                         found[registration_id] = tuple(dict.fromkeys(origins))
                 self._by_registration, self._loaded_at = found, now
@@ -99,10 +117,8 @@ class FrameOrigins:
             known = launch_id in self._launches
             registration_id = self._launches.get(launch_id)
         if not known:
-            from smeb_lti.lti.launches import Launch
-
             with self._sessions() as session:
-                registration_id = session.scalar(select(Launch.registration_id).where(Launch.launch_id == launch_id))
+                registration_id = self._directory.registration_of(session, launch_id)
             if registration_id is None:
                 return ()  # not cached: the launch may be stored a moment later
             with self._lock:
@@ -159,7 +175,60 @@ def secure_headers(response: Response) -> Response:
     return response
 
 
-def init_app(app: Flask) -> None:
-    app.extensions["smeb.frame_origins"] = FrameOrigins(app.extensions["smeb.sessions"])
+# -- a page's own policy ------------------------------------------------------------------------
+
+FRAME_ANCESTORS: Final = "{frame_ancestors}"
+"""Where a page's own policy wants the launch's ``frame-ancestors`` sources at a fixed place in its CSP."""
+NONCE: Final = "{nonce}"
+"""A source expression ``'nonce-…'`` of this response: templates mark their inline ``<script>``/``<style>`` with
+``nonce="{{ csp_nonce() }}"`` (the LTI pages carry data for their scripts, so a hash cannot allow them)."""
+
+
+def csp_nonce() -> str:
+    """The nonce of the current response, one per request (a Jinja global: ``{{ csp_nonce() }}``)."""
+    if "smeb_csp_nonce" not in g:
+        g.smeb_csp_nonce = secrets.token_urlsafe(18)
+    return str(g.smeb_csp_nonce)
+
+
+def _filled(csp: str) -> str:
+    if FRAME_ANCESTORS in csp:
+        csp = csp.replace(FRAME_ANCESTORS, frame_ancestors())
+    if NONCE in csp:
+        csp = csp.replace(NONCE, f"'nonce-{csp_nonce()}'")
+    return csp
+
+
+def protect(response: Response, csp: str, *, cache: str = "no-store") -> Response:
+    """Give ``response`` its page's own policy and caching; :func:`secure_headers` still adds the defaults after it.
+
+    ``csp`` without ``frame-ancestors`` gets it appended by :func:`secure_headers`; :data:`FRAME_ANCESTORS` and
+    :data:`NONCE` in ``csp`` are filled in for this request.
+    """
+    response.headers["Content-Security-Policy"] = _filled(csp)
+    response.headers["Cache-Control"] = cache
+    return response
+
+
+def policy(blueprint: Blueprint, csp: str, *, cache: str | None = "no-store") -> None:
+    """Every response of ``blueprint`` (pages, files, API answers, errors) gets ``csp`` and ``cache``.
+
+    A view's own ``Content-Security-Policy`` or ``Cache-Control`` is kept (the LTI key set is cached publicly);
+    ``cache=None`` leaves caching to the views.
+    """
+
+    def _defaults(response: Response) -> Response:
+        if "Content-Security-Policy" not in response.headers:
+            response.headers["Content-Security-Policy"] = _filled(csp)
+        if cache is not None:
+            response.headers.setdefault("Cache-Control", cache)
+        return response
+
+    blueprint.after_request(_defaults)
+
+
+def init_app(app: Flask, directory: PlatformDirectory) -> None:
+    app.extensions["smeb.frame_origins"] = FrameOrigins(sessions(app), directory)
     app.before_request(_launch_origins)
     app.after_request(secure_headers)
+    app.jinja_env.globals["csp_nonce"] = csp_nonce

@@ -12,37 +12,28 @@ Controls, wired once by :func:`init_app` (called from :func:`smeb_lti.app.create
 * a NUL character in the path, a query parameter or a form field is refused with 400 naming where it was;
 * refusals are JSON for API clients and the product's error page for people.
 
-The limits are read and validated once in ``create_app`` (:meth:`Limits.from_mapping`): a bad value stops the
+The limits are read and validated once with the other settings (:mod:`smeb_lti.settings`): a bad value stops the
 start with a message naming the variable, it never silently becomes the default.
 """
 
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final, Mapping
+from typing import Final
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from smeb_lti.config import ConfigError
+from smeb_lti.settings import MAX_EVENT_BYTES, MAX_JSON_DEPTH, MAX_REQUEST_BYTES, settings
 
-DEFAULT_MAX_REQUEST_BYTES: Final = 1024 * 1024
-"""1 MiB: the largest body a person's page sends is a forum post or an LTI id_token form (tens of KB)."""
-DEFAULT_MAX_EVENT_BYTES: Final = 256 * 1024
-"""256 KiB: a player event carries at most the encoded player state (~4 KB, at most 64 K characters)."""
-DEFAULT_MAX_JSON_DEPTH: Final = 32
-"""A player event nests 3 levels (event → data → response); 32 leaves room and stops recursion attacks."""
+# The defaults and bounds of the SMEB_MAX_* settings live with the other settings (smeb_lti.settings).
+DEFAULT_MAX_REQUEST_BYTES: Final = MAX_REQUEST_BYTES[0]
+DEFAULT_MAX_EVENT_BYTES: Final = MAX_EVENT_BYTES[0]
+DEFAULT_MAX_JSON_DEPTH: Final = MAX_JSON_DEPTH[0]
 
-# (variable, default, smallest, largest) — the bounds keep a typo from disabling a limit or breaking the player.
-_SETTINGS: Final = (
-    ("SMEB_MAX_REQUEST_BYTES", DEFAULT_MAX_REQUEST_BYTES, 16 * 1024, 1024 * 1024 * 1024),
-    ("SMEB_MAX_EVENT_BYTES", DEFAULT_MAX_EVENT_BYTES, 16 * 1024, 16 * 1024 * 1024),
-    ("SMEB_MAX_JSON_DEPTH", DEFAULT_MAX_JSON_DEPTH, 4, 512),
-)
-
-SELF_READING_BLUEPRINTS: Final[Mapping[str, str]] = {"lrs": "SMEB_LRS_MAX_BODY"}
-"""Blueprints that read ``request.stream`` themselves against their own limit (app config key) and answer their own
+SELF_READING_BLUEPRINTS: Final[Mapping[str, str]] = {"lrs": "lrs_max_body"}
+"""Blueprints that read ``request.stream`` themselves against their own limit (a :class:`Settings` field) and answer their own
 413 in their protocol's format (the LRS: xAPI errors). They get limit + 1 so their own check sees the excess."""
 
 ENDPOINT_LIMITS: Final[Mapping[str, str]] = {"play.events": "max_event_bytes"}
@@ -59,25 +50,6 @@ class Limits:
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
     max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
     max_json_depth: int = DEFAULT_MAX_JSON_DEPTH
-
-    @classmethod
-    def from_mapping(cls, values: Mapping[str, Any] | None = None) -> "Limits":
-        """Read ``SMEB_MAX_*`` from ``values`` (default: the environment); :class:`ConfigError` names a bad one."""
-        values = os.environ if values is None else values
-        read: list[int] = []
-        for name, default, low, high in _SETTINGS:
-            raw = values.get(name)
-            if raw is None or (isinstance(raw, str) and not raw.strip()):
-                read.append(default)
-                continue
-            text = str(raw).strip()
-            if isinstance(raw, bool) or not text.isdigit():
-                raise ConfigError(f"{name}={raw!r}: expected a whole number from {low} to {high} (default {default})")
-            value = int(text)
-            if not low <= value <= high:
-                raise ConfigError(f"{name}={value}: expected a whole number from {low} to {high} (default {default})")
-            read.append(value)
-        return cls(*read)
 
 
 # -- refusals ----------------------------------------------------------------------------------
@@ -135,9 +107,9 @@ def _too_large(error: RequestEntityTooLarge) -> Response:
 def _body_limit() -> tuple[int, str, bool]:
     """``(limit, setting, self_reading)`` of this request's route."""
     limits: Limits = current_app.extensions["smeb.limits"]
-    if request.blueprint in SELF_READING_BLUEPRINTS:
-        key = SELF_READING_BLUEPRINTS[request.blueprint]
-        return max(int(current_app.config.get(key) or 0), limits.max_request_bytes), key, True
+    field = SELF_READING_BLUEPRINTS.get(request.blueprint or "")
+    if field is not None:
+        return max(int(getattr(settings(), field)), limits.max_request_bytes), "SMEB_" + field.upper(), True
     attribute = ENDPOINT_LIMITS.get(request.endpoint or "")
     if attribute is not None:
         return int(getattr(limits, attribute)), "SMEB_" + attribute.upper(), False

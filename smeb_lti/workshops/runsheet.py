@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+
+from content.model import ActionPlanBlock, Course, WorkshopBlock
 
 
 @dataclass(frozen=True)
@@ -18,21 +18,23 @@ class Item:
     notes: str | None
 
 
-def course_blocks(course: Mapping[str, Any], kind: str) -> list[Mapping[str, Any]]:
-    """Blocks of one type, in course order (``workshop`` for sessions, ``action-plan`` for assignments)."""
-    return [b for m in course["modules"] for lesson in m["lessons"] for b in lesson["blocks"] if b.get("type") == kind]
+def workshop_blocks(course: Course) -> list[WorkshopBlock]:
+    """The course's workshop sessions, in course order."""
+    return [b for b in course.blocks() if isinstance(b, WorkshopBlock)]
 
 
-def run_sheet(block: Mapping[str, Any], starts_at: dt.datetime, locale: str) -> list[Item]:
+def action_plans(course: Course) -> list[ActionPlanBlock]:
+    """The course's action plans (the assignments between sessions), in course order."""
+    return [b for b in course.blocks() if isinstance(b, ActionPlanBlock)]
+
+
+def run_sheet(block: WorkshopBlock, starts_at: dt.datetime, locale: str) -> list[Item]:
     """Each agenda item with its start and end time, one after the other from ``starts_at``."""
     items: list[Item] = []
     clock = starts_at
-    for i, raw in enumerate(block.get("agenda") or ()):
-        minutes = int(raw["minutes"])
-        end = clock + dt.timedelta(minutes=minutes)
-        notes = raw.get("notes")
-        items.append(Item(i, clock, end, minutes, raw["title"].get(locale) or raw["title"]["nb"],
-                          (notes.get(locale) or notes.get("nb")) if isinstance(notes, Mapping) else None))
+    for i, item in enumerate(block.agenda):
+        end = clock + dt.timedelta(minutes=item.minutes)
+        items.append(Item(i, clock, end, item.minutes, item.title.get(locale), item.notes.get(locale) if item.notes else None))
         clock = end
     return items
 

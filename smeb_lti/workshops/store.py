@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from smeb_lti.db import Base
-from smeb_lti.surveys.web import Tenant
+from smeb_lti.surveys.pages import Tenant
 
 # No 0/O, 1/I/L: the code is read aloud and typed on a phone.
 JOIN_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -145,3 +145,20 @@ def find_by_code(session: Session, code: str) -> Series | None:
 def sessions_of(session: Session, series_id: int) -> list[WorkshopSession]:
     return list(session.scalars(select(WorkshopSession).where(WorkshopSession.series_id == series_id)
                                 .order_by(WorkshopSession.starts_at, WorkshopSession.id)))
+
+
+class SurveySeries:
+    """The series' companies as the survey pages see them (:class:`smeb_lti.surveys.series.SeriesDirectory`)."""
+
+    def group_labels(self, session: Session, series_id: int) -> dict[str, str]:
+        return company_labels(session, series_id)
+
+    def group_key(self, session: Session, series_id: int, tenant: Tenant) -> str | None:
+        company = company_of(session, series_id, tenant)
+        return None if company is None else company_key(company)
+
+    def joined_series(self, session: Session, tenant: Tenant) -> list[int]:
+        return [c.series_id for c in companies_of_tenant(session, tenant)]
+
+    def owned_series(self, session: Session, tenant: Tenant) -> list[int]:
+        return [s.id for s in series_owned_by(session, tenant)]

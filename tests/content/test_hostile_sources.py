@@ -93,20 +93,30 @@ def test_a_source_file_over_the_size_limit_is_refused_without_parsing(tmp_path: 
 
 
 def test_the_size_limit_is_a_validated_setting(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from content.limits import SourceLimitError, source_limits
+    from content.limits import SourceLimitError, limits_from
+    from smeb_lti.settings import Settings, SettingsError, course_limits
 
-    monkeypatch.setenv("SMEB_COURSE_MAX_FILE_BYTES", "1000")
     course = _course(tmp_path)
-    assert ("lessons/01-alt.md", None, "", "file-size") in _errors(course)  # 4 kB; course.yaml is 0.7 kB
+    with pytest.raises(CourseValidationError) as info:
+        load_course(course, limits=limits_from({"SMEB_COURSE_MAX_FILE_BYTES": "1000"}))
+    assert ("lessons/01-alt.md", None, "", "file-size") in [  # 4 kB; course.yaml is 0.7 kB
+        (str(Path(e.file).relative_to(course)), e.line, e.path, e.rule) for e in info.value.errors
+    ]
+    monkeypatch.setenv("SMEB_COURSE_MAX_FILE_BYTES", "1000")
+    result = CliRunner().invoke(main, ["validate", str(course)])
+    assert result.exit_code == 1 and "larger than 1000 bytes" in result.output  # the command reads the setting
+    assert Settings.from_env().course_limits.max_file_bytes == 1000  # and so does the tool
     monkeypatch.setenv("SMEB_COURSE_MAX_FILE_BYTES", "lots")
     with pytest.raises(SourceLimitError, match="SMEB_COURSE_MAX_FILE_BYTES"):
-        source_limits()
+        limits_from({"SMEB_COURSE_MAX_FILE_BYTES": "lots"})
+    with pytest.raises(SettingsError, match="SMEB_COURSE_MAX_FILE_BYTES"):
+        course_limits()
     result = CliRunner().invoke(main, ["validate", str(course)])
     assert result.exit_code == 1 and "SMEB_COURSE_MAX_FILE_BYTES='lots' is not a whole number" in result.output
     monkeypatch.setenv("SMEB_COURSE_MAX_FILE_BYTES", "1000")
     monkeypatch.setenv("SMEB_COURSE_MAX_YAML_DEPTH", "2")
-    with pytest.raises(SourceLimitError, match="SMEB_COURSE_MAX_YAML_DEPTH=2 is out of range"):
-        source_limits()
+    with pytest.raises(SettingsError, match="SMEB_COURSE_MAX_YAML_DEPTH=2 is out of range"):
+        course_limits()
 
 
 def test_the_shipped_courses_use_no_yaml_anchors_or_aliases() -> None:

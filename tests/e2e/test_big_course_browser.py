@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from content import load_course
-from tests.e2e.test_player_browser import Site, assemble_package, expected_scaled, run_node, scorm_launch, site  # noqa: F401
+from tests.e2e.test_player_browser import Site, assemble_package, expected_scaled, scorm_launch, site  # noqa: F401
 from tests.scorm_export.big_course import write_big_course
+from tests.support.node import run_driver
 
 pytestmark = pytest.mark.browser
 
@@ -28,7 +29,7 @@ def test_a_450_question_scorm2004_course_plays_to_the_end_with_zoned_interaction
     course = load_course(write_big_course(tmp_path / "stort-kurs", 450))
     wrong = {q.id for q in course.quizzes[::4]}
     pkg = assemble_package(course, "scorm2004", site.root / "pkg")
-    result = run_node(
+    result = run_driver(
         "drive-scorm.js",
         {"base": site.base, "pkg": scorm_launch(pkg), "api": "scorm2004", "course": str(pkg / "course.json"), "wrong": sorted(wrong),
          "reloadAfter": course.quizzes[-20].id},

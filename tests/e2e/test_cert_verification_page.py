@@ -5,23 +5,24 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from smeb_lti.certificates.issue import issue_certificate
 from smeb_lti.certificates.revocation import revoke_certificate
 from smeb_lti.db import migrate, session_scope
+from smeb_lti.settings import update_settings
 from tests.smeb_lti.certificates.conftest import (
     TENANT,
     make_certificate,
     new_key,
 )
 from tests.smeb_lti.certificates.test_issue_and_revoke import ADMIN, request
+from tests.support.app import dispose, make_app
+from tests.support.node import NODE_MODULES, run_node
+from tests.support.servers import serving
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -107,23 +108,15 @@ const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, object]]:
-    from smeb_lti.app import create_app
-
     url = f"sqlite:///{tmp_path / 'e2e.db'}"
     migrate(url)
-    app = create_app({"SMEB_DATABASE_URL": url, "TESTING": True})
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{httpd.server_port}"
-    app.config["SMEB_PUBLIC_URL"] = base
+    app = make_app(url)
     try:
-        yield base, app
+        with serving(app) as base:
+            update_settings(app, {"SMEB_PUBLIC_URL": base})
+            yield base, app
     finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=10)
-        app.extensions["smeb.engine"].dispose()
+        dispose(app)
 
 
 def test_the_verification_page_checks_signatures_offline_in_chromium_and_shows_revocation_online(server, tmp_path: Path) -> None:
@@ -141,8 +134,6 @@ def test_the_verification_page_checks_signatures_offline_in_chromium_and_shows_r
     tampered = other.token.split(".")[0] + "." + signature  # another certificate's claims under this signature
     stranger = make_certificate(new_key(), certificate_id=valid.id)
     unknown = make_certificate(new_key())
-    script = tmp_path / "driver.cjs"
-    script.write_text(DRIVER, encoding="utf-8")
     data = {
         "chromium": CHROMIUM,
         "base": base,
@@ -154,10 +145,9 @@ def test_the_verification_page_checks_signatures_offline_in_chromium_and_shows_r
         "revoked": revoked.verification_url,
         "unknown": f"{base}/verify/{unknown.claims.certificate_id}#{unknown.token}",
     }
-    done = subprocess.run(["node", str(script)], input=json.dumps(data), cwd=REPO, capture_output=True, text=True, timeout=300,
-                          env={"NODE_PATH": str(REPO / "node_modules"), "PATH": "/usr/bin:/bin:/usr/local/bin"})
-    assert done.returncode == 0, done.stderr
-    out = json.loads(done.stdout.strip().splitlines()[-1])
+    # A bare environment on purpose: the page must verify without anything of ours around it.
+    bare = {"NODE_PATH": str(NODE_MODULES), "PATH": "/usr/bin:/bin:/usr/local/bin"}
+    out = run_node(tmp_path / "driver.cjs", source=DRIVER, stdin=json.dumps(data), timeout=300, env=bare)
     assert "error" not in out, out["error"]
     steps = out["steps"]
     assert out["rfc8032"] is True

@@ -6,11 +6,7 @@ independent verifier, and an instructor's dashboard shows it — in real chromiu
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import signal
-import subprocess
 import time
 import uuid
 from pathlib import Path
@@ -21,12 +17,13 @@ import pytest
 
 from smeb_lti.certificates.signing import keyring_from_jwks
 from smeb_lti.certificates.verify import read_pdf, verify_pdf
-from smeb_lti.demo_platform.client import FormBrowser
-from smeb_lti.demo_platform.store import USERS_BY_ID
-from tests.e2e.test_demo_flow import LINK, REPO, Running, answer_key, demo, keyed_course  # noqa: F401 - `demo` is the module-scoped fixture
+from smeb_lti.demo_lms.client import FormBrowser
+from smeb_lti.demo_lms.store import USERS_BY_ID
 from tests.smeb_lti.certificates.test_openbadge_independent import independent_verify
+from tests.support.demo import LINK, Running, answer_key, keyed_course
+from tests.support.node import E2E_JS, require_chromium, run_node
 
-DRIVER = REPO / "tests" / "e2e" / "js" / "drive-dashboard.js"
+DRIVER = E2E_JS / "drive-dashboard.js"
 
 
 def _event(browser: FormBrowser, tool_url: str, config: dict[str, Any], type_: str, data: dict[str, Any]) -> httpx.Response:
@@ -58,7 +55,7 @@ def _check_certificate(running: Running, pdf_href: str, learner_name: str) -> st
     return cert_id
 
 
-def test_completing_the_course_over_http_yields_a_certificate_that_verifies_offline_online_and_as_an_open_badge(demo: Running) -> None:  # noqa: F811
+def test_completing_the_course_over_http_yields_a_certificate_that_verifies_offline_online_and_as_an_open_badge(demo: Running) -> None:
     user = "demo-learner-09"
     with FormBrowser() as browser:
         page = browser.launch(demo.platform_url, LINK, user)
@@ -93,25 +90,13 @@ def test_completing_the_course_over_http_yields_a_certificate_that_verifies_offl
 
 
 @pytest.mark.browser
-def test_in_chromium_the_summary_leads_to_the_certificate_and_the_dashboard_shows_it_axe_clean(demo: Running, tmp_path: Path) -> None:  # noqa: F811
-    axe = REPO / "node_modules" / "axe-core" / "axe.min.js"
-    if not shutil.which("chromium") or not (REPO / "node_modules" / "playwright-core").is_dir() or not axe.is_file():
-        pytest.skip("needs Debian's chromium, npm playwright-core and axe-core")
+def test_in_chromium_the_summary_leads_to_the_certificate_and_the_dashboard_shows_it_axe_clean(demo: Running, tmp_path: Path) -> None:
+    require_chromium(axe=True)
     user = "demo-learner-08"
     name = USERS_BY_ID[user].name
     options = {"platformUrl": demo.platform_url, "toolUrl": demo.tool_url, "link": LINK, "learner": user, "learnerName": name,
                "instructor": "demo-kari", "course": keyed_course()}
-    env = {**os.environ, "NODE_PATH": str(REPO / "node_modules")}
-    process = subprocess.Popen(["node", str(DRIVER), json.dumps(options)], cwd=REPO, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
-        out, err = process.communicate(timeout=540)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        out, err = process.communicate()
-        pytest.fail(f"the browser driver timed out:\n{err[-3000:]}")
-    assert process.returncode == 0, err[-3000:]
-    result = json.loads(out)
+    result = run_node(DRIVER, options, timeout=540)
     assert result["learnerErrors"] == [], result["learnerErrors"]
     assert result["outcome"]["complete"] is True and result["linkText"] == "Ditt kursbevis"
     assert result["linkedin"].startswith("https://www.linkedin.com/profile/add?")

@@ -8,130 +8,21 @@ deep linking, and the NRPS roster. Servers are started by the tests and stopped 
 from __future__ import annotations
 
 import functools
-import os
 import re
-import signal
-import socket
 import subprocess
 import sys
 import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
 
-from smeb_lti.demo_platform.client import FormBrowser, forms_of
-
-REPO = Path(__file__).resolve().parents[2]
-COURSE = REPO / "tests" / "fixtures" / "courses" / "valid" / "all-blocks"
-LINK = "rl-all-blocks"
-
-
-def keyed_course() -> dict[str, Any]:
-    """The course with its answer key, from the source: the tool's course.json has none (the tool grades)."""
-    import json
-
-    from content import load_course
-    from content.export import course_to_json
-
-    return json.loads(course_to_json(load_course(COURSE)))  # type: ignore[no-any-return]
-
-
-def answer_key() -> dict[str, list[str]]:
-    """The right choices of every quiz of the demo course."""
-    from content import load_course
-
-    return {q.id: [c.id for c in q.choices if c.correct] for q in load_course(COURSE).quizzes}
-START_TIMEOUT = 180.0  # generous: the machine is shared; this bounds a hang, it does not measure speed
-# Servers run under coreutils' `timeout`: they stop themselves even if pytest is killed; SIGTERM to it reaches them.
-LIFETIME = ["timeout", "--kill-after=30", "1800"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for(check: Callable[[], Any], what: str, timeout: float = 120.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            value = check()
-        except (httpx.HTTPError, OSError):
-            value = None
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.2)
-
-
-def answers(url: str) -> bool:
-    return httpx.get(url, timeout=5).status_code < 500
-
-
-@dataclass
-class Running:
-    tool_url: str
-    platform_url: str
-    data_dir: Path
-    processes: list[subprocess.Popen[bytes]]
-    access_log: Path | None = None
-
-
-def stop(processes: list[subprocess.Popen[bytes]]) -> None:
-    for process in processes:
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGTERM)
-    for process in processes:
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-
-
-def _env(data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SMEB_")}
-    env.update(SMEB_DATA_DIR=str(data_dir), SMEB_ROSTER_PAGE_SIZE="5", SMEB_ENV="development", PYTHONPATH=str(REPO))
-    return env
-
-
-def _demo(data_dir: Path, platform_port: int, *extra: str) -> subprocess.Popen[bytes]:
-    out = open(data_dir / "demo.log", "wb")
-    try:
-        return subprocess.Popen(
-            [*LIFETIME, sys.executable, "-m", "smeb_lti", "demo", "--platform-port", str(platform_port), "--no-shipped", "--course", str(COURSE), *extra],
-            env=_env(data_dir), cwd=data_dir, stdout=out, stderr=subprocess.STDOUT,
-        )
-    finally:
-        out.close()
-
-
-def _started(process: subprocess.Popen[bytes], data_dir: Path, *urls: str) -> None:
-    def ready() -> bool:
-        if process.poll() is not None:
-            raise AssertionError(f"smeb demo exited with {process.returncode}:\n{(data_dir / 'demo.log').read_text(errors='replace')}")
-        return "Stop with Ctrl-C" in (data_dir / "demo.log").read_text(errors="replace") and all(answers(u) for u in urls)
-
-    wait_for(ready, "smeb demo to start", START_TIMEOUT)
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    data_dir = tmp_path_factory.mktemp("demo")
-    port, platform_port = free_port(), free_port()
-    process = _demo(data_dir, platform_port, "--port", str(port))
-    running = Running(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{platform_port}", data_dir, [process])
-    try:
-        _started(process, data_dir, running.tool_url + "/.well-known/jwks.json", running.platform_url + "/")
-        yield running
-    finally:
-        stop(running.processes)
+from smeb_lti.demo_lms.client import FormBrowser, forms_of
+from tests.support.demo import LINK, Running, answer_key, demo_env, keyed_course
+from tests.support.node import require_chromium, run_node
+from tests.support.servers import LIFETIME, START_TIMEOUT, free_port, stop, wait_for
 
 
 def _config(browser: FormBrowser, page: httpx.Response) -> dict[str, Any]:
@@ -160,7 +51,7 @@ def learner_flow(running: Running, user: str = "demo-ola") -> str:
         assert str(page.url).startswith(running.tool_url)
         config = _config(browser, page)
         course = browser.get(str(page.url) + "/course.json").json()
-        from smeb_lti.demo_platform.store import USERS_BY_ID
+        from smeb_lti.demo_lms.store import USERS_BY_ID
 
         assert course["id"] == config["courseId"] and config["learner"]["name"] == USERS_BY_ID[user].name
         assert _event(browser, running.tool_url, config, "initialized", {}).status_code == 200
@@ -185,11 +76,11 @@ def _lrs_verbs(running: Running) -> list[str]:
     """Verbs of the statements in the demo's embedded LRS (read with the demo destination's credentials)."""
     from sqlalchemy import create_engine
 
-    from xapi.destinations import load_destinations
+    from xapi.delivery.destinations import load_destinations
 
     engine = create_engine(f"sqlite:///{running.data_dir / 'smeb.db'}")
     with engine.connect() as conn:
-        lrs = load_destinations(conn, env={})["demo-lrs"]
+        lrs = load_destinations(conn)["demo-lrs"]
     engine.dispose()
     response = httpx.get(lrs.endpoint + "statements", params={"limit": 500}, auth=(lrs.username or "", lrs.password or ""),
                          headers={"X-Experience-API-Version": "1.0.3"}, timeout=10)
@@ -272,30 +163,6 @@ def test_the_instructor_roster_pages_through_every_member_of_the_course(demo: Ru
 # -- gunicorn ----------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def under_gunicorn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    data_dir = tmp_path_factory.mktemp("gunicorn")
-    port, platform_port = free_port(), free_port()
-    tool_url = f"http://127.0.0.1:{port}"
-    # The demo LMS and the delivery worker; registration of both sides in the shared database.
-    demo_process = _demo(data_dir, platform_port, "--tool-url", tool_url)
-    running = Running(tool_url, f"http://127.0.0.1:{platform_port}", data_dir, [demo_process], data_dir / "access.log")
-    try:
-        _started(demo_process, data_dir, running.platform_url + "/")
-        env = _env(data_dir)
-        env["SMEB_COURSE_DIRS"] = str(COURSE.parent)
-        gunicorn = subprocess.Popen(
-            [*LIFETIME, sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "--access-logfile", str(running.access_log),
-             "--access-logformat", '%(p)s "%(r)s" %(s)s', "--error-logfile", str(data_dir / "gunicorn.log"), "smeb_lti.app:create_app()"],
-            env=env, cwd=data_dir,
-        )
-        running.processes.insert(0, gunicorn)
-        wait_for(lambda: gunicorn.poll() is None and answers(tool_url + "/.well-known/jwks.json"), "gunicorn", START_TIMEOUT)
-        yield running
-    finally:
-        stop(running.processes)
-
-
 def _workers(log: Path, start: int) -> dict[str, str]:
     """``{request kind: worker pid}`` for the access-log lines written since ``start``."""
     found: dict[str, str] = {}
@@ -374,25 +241,9 @@ main().catch((err) => { process.stderr.write(String(err && err.stack || err)); p
 
 @pytest.mark.browser
 def test_a_learner_works_through_the_course_in_chromium_and_the_lms_gets_the_grade(demo: Running, tmp_path: Path) -> None:
-    import json
-    import shutil
-
-    if not shutil.which("chromium") or not (REPO / "node_modules" / "playwright-core").is_dir():
-        pytest.skip("needs Debian's chromium and npm playwright-core")
-    driver = tmp_path / "drive-demo.js"
-    driver.write_text(DRIVER, encoding="utf-8")
-    env = {**os.environ, "SMEB_E2E_LIB": str(REPO / "tests" / "e2e" / "js" / "lib.js"), "NODE_PATH": str(REPO / "node_modules")}
+    require_chromium()
     options = {"platformUrl": demo.platform_url, "link": LINK, "user": "demo-learner-07", "wrong": ["q-tf"], "course": keyed_course()}
-    process = subprocess.Popen(["node", str(driver), json.dumps(options)], cwd=REPO, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
-        out, err = process.communicate(timeout=300)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        out, err = process.communicate()
-        pytest.fail(f"the browser driver timed out:\n{err[-3000:]}")
-    assert process.returncode == 0, err[-3000:]
-    result = json.loads(out)
+    result = run_node(tmp_path / "drive-demo.js", options, source=DRIVER, timeout=300)
     assert result["errors"] == [], "\n".join(result["errors"])  # no CSP violations, no rejected events
     assert result["url"].startswith(demo.tool_url + "/play/") and result["lang"] == "nb"
     assert result["outcome"]["complete"] is True and result["outcome"]["points"] == 4
@@ -402,8 +253,7 @@ def test_a_learner_works_through_the_course_in_chromium_and_the_lms_gets_the_gra
 
 AXE_DRIVER = r"""
 "use strict";
-const { launch } = require(process.env.SMEB_E2E_LIB);
-const TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
+const { launch, axeViolations } = require(process.env.SMEB_E2E_LIB);
 async function main() {
   const opts = JSON.parse(process.argv[2]);
   const { context, close, errors } = await launch({ locale: "nb-NO" });
@@ -413,11 +263,7 @@ async function main() {
     const page = await context.newPage();
     for (const url of opts.urls) {
       await page.goto(url);
-      await page.addScriptTag({ path: process.env.SMEB_AXE });
-      const found = await page.evaluate(async (tags) => {
-        const r = await window.axe.run(document, { runOnly: { type: "tag", values: tags }, resultTypes: ["violations"] });
-        return r.violations.map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ")) }));
-      }, TAGS);
+      const found = await axeViolations(page, 3);
       found.forEach((v) => out.violations.push({ url, ...v }));
       out.langs.push(await page.evaluate(() => document.documentElement.lang));
       if (await page.locator("#not-bound").count()) out.notBound.push(url);  // the 403 page instead of the page meant
@@ -436,11 +282,8 @@ main().catch((err) => { process.stderr.write(String(err && err.stack || err)); p
 @pytest.mark.browser
 def test_axe_finds_no_wcag_violations_on_the_demo_lms_pages_and_the_roster(demo: Running, tmp_path: Path) -> None:
     import json
-    import shutil
 
-    axe = REPO / "node_modules" / "axe-core" / "axe.min.js"
-    if not shutil.which("chromium") or not axe.is_file():
-        pytest.skip("needs Debian's chromium, npm playwright-core and axe-core")
+    require_chromium(axe=True)
     with FormBrowser() as browser:
         page = browser.launch(demo.platform_url, LINK, "demo-kari")
         roster = re.search(r'href="(/roster/[^"]+)" id="smeb-roster-link"', page.text)
@@ -450,19 +293,7 @@ def test_axe_finds_no_wcag_violations_on_the_demo_lms_pages_and_the_roster(demo:
                    for c in browser.client.cookies.jar if c.name == "smeb_staff"]
         assert cookies
     urls = [demo.platform_url + p for p in ("/", "/?lang=en", "/gradebook", "/log")] + [demo.tool_url + roster.group(1)]
-    driver = tmp_path / "drive-axe-demo.js"
-    driver.write_text(AXE_DRIVER, encoding="utf-8")
-    env = {**os.environ, "SMEB_E2E_LIB": str(REPO / "tests" / "e2e" / "js" / "lib.js"), "SMEB_AXE": str(axe), "NODE_PATH": str(REPO / "node_modules")}
-    process = subprocess.Popen(["node", str(driver), json.dumps({"urls": urls, "cookies": cookies})], cwd=REPO, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
-        out, err = process.communicate(timeout=300)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        out, err = process.communicate()
-        pytest.fail(f"the axe driver timed out:\n{err[-3000:]}")
-    assert process.returncode == 0, err[-3000:]
-    result = json.loads(out)
+    result = run_node(tmp_path / "drive-axe-demo.js", {"urls": urls, "cookies": cookies}, source=AXE_DRIVER, timeout=300)
     assert result["scans"] == len(urls) and result["langs"] == ["nb", "en", "en", "en", "nb"]  # the language choice sticks (cookie)
     assert result["notBound"] == []  # the roster itself was scanned, not the "open it from the LMS" page
     assert result["violations"] == [], json.dumps(result["violations"], indent=1, ensure_ascii=False)
@@ -471,7 +302,7 @@ def test_axe_finds_no_wcag_violations_on_the_demo_lms_pages_and_the_roster(demo:
 def test_smeb_serve_runs_the_tool_alone_until_sigterm(tmp_path: Path) -> None:
     port = free_port()
     log = open(tmp_path / "serve.log", "wb")  # noqa: SIM115 - closed below, after the process ends
-    process = subprocess.Popen([*LIFETIME, sys.executable, "-m", "smeb_lti", "serve", "--port", str(port)], env=_env(tmp_path), cwd=tmp_path,
+    process = subprocess.Popen([*LIFETIME, sys.executable, "-m", "smeb_lti", "serve", "--port", str(port)], env=demo_env(tmp_path), cwd=tmp_path,
                                stdout=log, stderr=subprocess.STDOUT)
     try:
         keys = wait_for(lambda: process.poll() is None and httpx.get(f"http://127.0.0.1:{port}/.well-known/jwks.json", timeout=5).json(),
@@ -485,7 +316,7 @@ def test_smeb_serve_runs_the_tool_alone_until_sigterm(tmp_path: Path) -> None:
 
 
 def test_smeb_ags_worker_once_reports_what_it_delivered(demo: Running) -> None:
-    result = subprocess.run([sys.executable, "-m", "smeb_lti", "ags-worker", "--once"], env=_env(demo.data_dir), cwd=demo.data_dir,
+    result = subprocess.run([sys.executable, "-m", "smeb_lti", "ags-worker", "--once"], env=demo_env(demo.data_dir), cwd=demo.data_dir,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert re.search(r"delivered \d+, parked 0, rescheduled 0, requests \d+", result.stdout)

@@ -8,24 +8,22 @@ thread full of hostile Markdown/HTML through the real forms, then chromium (play
 from __future__ import annotations
 
 import json
-import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
-from tests.e2e.test_demo_flow import free_port
 from tests.smeb_lti.forum.test_forum import User
-from tests.smeb_lti.journal.launches import ISSUER_B, launch, make_app
+from tests.smeb_lti.journal.launches import ISSUER_B, launch, make_journal_app
+from tests.support.app import dispose
+from tests.support.node import E2E_JS, run_node
+from tests.support.servers import serving
 
 pytestmark = pytest.mark.browser
 
-JS = Path(__file__).resolve().parent / "js"
-HOSTILE = "\n\n".join([  # noqa: FLY002 - one hostile snippet per line reads best
+HOSTILE = "\n\n".join([
     "<script>window.pwned = 'script'</script>",
     '<img src=x onerror="window.pwned = \'img\'">',
     '<svg onload="window.pwned = \'svg\'"></svg>',
@@ -38,25 +36,16 @@ HOSTILE = "\n\n".join([  # noqa: FLY002 - one hostile snippet per line reads bes
 
 @pytest.fixture
 def served(migrated_db_url: str, tmp_path: Path) -> Iterator[tuple[Flask, str]]:
-    app = make_app(migrated_db_url, tmp_path / "data")
-    port = free_port()
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    app = make_journal_app(migrated_db_url, tmp_path / "data")
     try:
-        yield app, f"http://127.0.0.1:{port}"
+        with serving(app) as base:
+            yield app, base
     finally:
-        server.shutdown()
-        thread.join(timeout=30)
-        server.server_close()
-        app.extensions["smeb.engine"].dispose()
+        dispose(app)
 
 
 def drive(opts: dict[str, Any]) -> dict[str, Any]:
-    result = subprocess.run(["node", str(JS / "drive-forum.js"), json.dumps(opts)], capture_output=True, text=True, timeout=570,
-                            cwd=JS, check=False)
-    assert result.returncode == 0, result.stderr[-4000:]
-    return json.loads(result.stdout)  # type: ignore[no-any-return]
+    return run_node(E2E_JS / "drive-forum.js", opts, timeout=570, cwd=E2E_JS)  # type: ignore[no-any-return]
 
 
 @pytest.mark.parametrize("locale", ["nb-NO", "en-GB"])

@@ -26,16 +26,17 @@ from typing import Any
 
 import psycopg
 import pytest
-from werkzeug.serving import make_server
 
 from smeb_lti.db import session_scope
-from tests.e2e.test_demo_flow import free_port
-from tests.smeb_lti.journal.launches import launch, make_app
-from xapi.destinations import Destination, save_destination
+from tests.smeb_lti.journal.launches import launch, make_journal_app
+from tests.support.app import dispose
+from tests.support.node import E2E_JS as JS
+from tests.support.node import run_node
+from tests.support.servers import free_port, serving
+from xapi.delivery.destinations import Destination, save_destination
 
 pytestmark = pytest.mark.browser
 
-JS = Path(__file__).resolve().parent / "js"
 MARKER = "MARKØR-7f3a9 hemmelig"
 PASSPHRASE = "blå kabel i tavla 42"
 NEW_PASSPHRASE = "ny jordfeilbryter 2026"
@@ -90,21 +91,15 @@ def served(migrated_db_url: str, tmp_path: Path) -> Iterator[tuple[Any, str, Cap
     for lg in loggers.values():
         lg.setLevel(logging.DEBUG if lg.name != "sqlalchemy.engine" else logging.INFO)  # INFO: SQL with its parameters
     loggers[""].addHandler(capture)
-    app = make_app(migrated_db_url, tmp_path / "data")
+    app = make_journal_app(migrated_db_url, tmp_path / "data")
     app.logger.setLevel(logging.DEBUG)
     with app.extensions["smeb.engine"].begin() as conn:
         save_destination(conn, Destination(name="bht-lrs", endpoint="https://lrs.example.no/xapi/"))
-    port = free_port()
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield app, f"http://127.0.0.1:{port}", capture
+        with serving(app) as base:
+            yield app, base, capture
     finally:
-        server.shutdown()
-        thread.join(timeout=30)
-        server.server_close()
-        app.extensions["smeb.engine"].dispose()
+        dispose(app)
         loggers[""].removeHandler(capture)
         for name, lg in loggers.items():
             lg.setLevel(levels[name])
@@ -112,10 +107,7 @@ def served(migrated_db_url: str, tmp_path: Path) -> Iterator[tuple[Any, str, Cap
 
 def drive(url: str, locale: str, *, full: bool) -> dict[str, Any]:
     opts = {"url": url, "locale": locale, "marker": MARKER, "passphrase": PASSPHRASE, "newPassphrase": NEW_PASSPHRASE, "full": full}
-    result = subprocess.run(["node", str(JS / "drive-journal.js"), json.dumps(opts)], capture_output=True, text=True, check=False,
-                            timeout=DRIVER_TIMEOUT, cwd=JS)
-    assert result.returncode == 0, result.stderr[-4000:]
-    return json.loads(result.stdout)  # type: ignore[no-any-return]
+    return run_node(JS / "drive-journal.js", opts, timeout=DRIVER_TIMEOUT, cwd=JS)  # type: ignore[no-any-return]
 
 
 def database_bytes(url: str) -> bytes:
@@ -280,10 +272,7 @@ def test_the_journal_renders_in_its_own_platforms_iframe_and_nowhere_else(served
         t.start()
     try:
         opts = {"url": target, "locale": "nb-NO", "hosts": [f"{lms}/course", f"http://localhost:{other_port}/course"]}
-        result = subprocess.run(["node", str(JS / "drive-journal.js"), json.dumps(opts)], capture_output=True, text=True,
-                                check=False, timeout=DRIVER_TIMEOUT, cwd=JS)
-        assert result.returncode == 0, result.stderr[-4000:]
-        out = json.loads(result.stdout)
+        out = run_node(JS / "drive-journal.js", opts, timeout=DRIVER_TIMEOUT, cwd=JS)
     finally:
         for s in servers:
             s.shutdown()

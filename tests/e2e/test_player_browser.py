@@ -9,10 +9,7 @@ course like a learner.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
-import subprocess
 import threading
 import warnings
 import zipfile
@@ -31,6 +28,7 @@ from content.model import Course
 from scorm_export.build import FORMATS, build_package
 from scorm_export.errors import PackageSizeWarning
 from tests.scorm_export.moodle_rules import moodle_2004_errors
+from tests.support.node import run_driver
 
 REPO = Path(__file__).resolve().parents[2]
 PLAYER = REPO / "scorm_export" / "player"
@@ -38,7 +36,6 @@ JS = Path(__file__).resolve().parent / "js"
 NODE_MODULES = REPO / "node_modules"
 FIXTURE = REPO / "tests" / "fixtures" / "courses" / "valid" / "all-blocks"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-DRIVER_TIMEOUT = 540
 
 pytestmark = pytest.mark.browser
 
@@ -166,26 +163,6 @@ def site(tmp_path: Path) -> Iterator[Site]:
         server.server_close()
 
 
-def run_node(script: str, options: dict[str, Any]) -> dict[str, Any]:
-    """Run a driver in its own process group; on timeout the whole group (node + chromium) is killed by PID."""
-    proc = subprocess.Popen(
-        ["node", str(JS / script), json.dumps(options)],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        out, err = proc.communicate(timeout=DRIVER_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        pytest.fail(f"{script} timed out:\n{err[-4000:]}")
-    assert proc.returncode == 0, f"{script} failed:\n{err[-4000:]}"
-    return json.loads(out)
-
-
 def scorm_launch(pkg: Path) -> str:
     """The launch href of the SCO in the built imsmanifest.xml, as an LMS reads it."""
     from lxml import etree
@@ -221,7 +198,7 @@ def test_scorm12_learner_works_through_the_course_resumes_after_reload_and_gets_
     assert course.quizzes, "the player tests need a course with quizzes"
     reload_after, wrong = first_quiz_and_later_wrong(course)
     pkg = assemble_package(course, "scorm12", site.root / "pkg")
-    result = run_node(
+    result = run_driver(
         "drive-scorm.js",
         {
             "base": site.base,
@@ -283,7 +260,7 @@ def test_scorm2004_learner_gets_completion_success_scaled_score_and_typed_intera
     reload_after, _ = first_quiz_and_later_wrong(course)
     wrong = {q.id for q in course.quizzes}  # everything wrong: a failed, completed attempt
     pkg = assemble_package(course, "scorm2004", site.root / "pkg")
-    result = run_node(
+    result = run_driver(
         "drive-scorm.js",
         {
             "base": site.base,
@@ -336,7 +313,7 @@ def test_axe_finds_no_wcag_violations_on_any_block_type_in_either_language_and_w
     course = load_course(course_dir)
     pkg = assemble_package(course, "standalone", site.root / "pkg")
     wrong = [q.id for q in course.quizzes][:1]  # one wrong answer so both feedback styles are on screen
-    result = run_node(
+    result = run_driver(
         "drive-axe.js",
         {
             "url": site.base + "pkg/index.html",
@@ -383,7 +360,7 @@ def test_lti_runtime_posts_every_learner_event_once_with_the_launch_token_despit
         locale="en",
     )
     site.refuse_first[0] = 3
-    result = run_node(
+    result = run_driver(
         "drive-lrs.js",
         {"launchUrl": site.base + "pkg/index.html", "course": str(pkg / "course.json"), "wrong": sorted(wrong), "reloadAfter": reload_after},
     )
@@ -414,7 +391,7 @@ def test_keyboard_user_answers_a_quiz_sees_focus_and_feedback_and_the_language_c
     assert quiz["id"] == "q-single"
     quiz["question"]["nb"] = '<img src=x onerror="window.pwned=1"> Hva betaler ansvarsforsikringen?'
     (pkg / "course.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    result = run_node("drive-ui.js", {"url": site.base + "pkg/index.html", "quiz": "q-single", "video": "film", "text": "intro"})
+    result = run_driver("drive-ui.js", {"url": site.base + "pkg/index.html", "quiz": "q-single", "video": "film", "text": "intro"})
     assert result["errors"] == [], "\n".join(result["errors"])
     assert result["pwnedText"] is True and result["pwned"] is False, "course text is shown as text, never run"
     assert result["reachedByTab"] and result["focusOutline"] == "visible"
@@ -435,7 +412,7 @@ def test_scorm12_mastery_score_from_the_lms_overrides_the_course_passing_score(s
     pkg = assemble_package(course, "scorm12", site.root / "pkg")
     wrong = {"q-tf"}  # 4 of 5 points: passes the course's 50 %, fails the LMS's 90
     assert expected_scaled(course, wrong) >= course.passing_score
-    result = run_node(
+    result = run_driver(
         "drive-scorm.js",
         {
             "base": site.base,
@@ -465,7 +442,7 @@ def test_scorm_browse_and_review_modes_change_no_status_score_or_interactions_an
         for api in ("scorm12", "scorm2004")
         for mode in ("browse", "review")
     ]
-    result = run_node("drive-modes.js", {"base": site.base, "course": str(pkgs["scorm12"] / "course.json"), "runs": runs})
+    result = run_driver("drive-modes.js", {"base": site.base, "course": str(pkgs["scorm12"] / "course.json"), "runs": runs})
     assert result["errors"] == [], "\n".join(result["errors"])
     for run in runs:
         seen = result["runs"][run["name"]]

@@ -7,7 +7,6 @@ without the cmi5 context would be rejected and missing from what these tests rea
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -22,9 +21,9 @@ from tests.e2e.test_player_browser import (
     LONGEST,
     assemble_package,
     expected_scaled,
-    run_node,
 )
-from tests.lrs_server import LrsServer, start_lrs_server
+from tests.support.lrs_server import LrsServer
+from tests.support.node import run_driver
 from xapi.validation import validate_statement
 
 pytestmark = pytest.mark.browser
@@ -65,13 +64,9 @@ def plan_for(course: Course) -> tuple[str, str, set[str]]:
 
 
 @pytest.fixture
-def lrs(migrated_db_url: str) -> Iterator[LrsServer]:
+def lrs(lrs_server: LrsServer) -> LrsServer:
     """The embedded LRS over real HTTP on 127.0.0.1 (SQLite and PostgreSQL), serving the package folders too."""
-    server = start_lrs_server(migrated_db_url)
-    try:
-        yield server
-    finally:
-        server.stop()
+    return lrs_server
 
 
 ACTOR = {"objectType": "Agent", "name": "Ola Testesen", "account": {"homePage": "https://lms.example.no", "name": "ola-1"}}
@@ -90,7 +85,7 @@ def test_cmi5_session_sends_initialized_answers_completion_score_and_terminated_
     launch_url = lrs.create_cmi5_launch(
         ACTOR, course.id + "/au", base + "index.html", mastery_score=mastery, return_url=return_url
     )
-    result = run_node(
+    result = run_driver(
         "drive-lrs.js",
         {
             "launchUrl": launch_url,
@@ -151,7 +146,7 @@ def test_cmi5_session_sends_initialized_answers_completion_score_and_terminated_
     again = lrs.create_cmi5_launch(
         ACTOR, course.id + "/au", base + "index.html", mastery_score=mastery, registration=registration
     )
-    second = run_node("drive-lrs.js", {"launchUrl": again, "course": str(pkg / "course.json")})
+    second = run_driver("drive-lrs.js", {"launchUrl": again, "course": str(pkg / "course.json")})
     assert second["errors"] == [], "\n".join(second["errors"])
     assert second["startLesson"] == sum(len(m.lessons) for m in course.modules)
     assert second["summary"] == ("statusPassed" if judged == "passed" else "statusFailed")
@@ -163,7 +158,7 @@ def test_cmi5_session_sends_initialized_answers_completion_score_and_terminated_
     review = lrs.create_cmi5_launch(
         ACTOR, course.id + "/au", base + "index.html", mastery_score=mastery, registration=registration, launch_mode="Review"
     )
-    third = run_node("drive-lrs.js", {"launchUrl": review, "course": str(pkg / "course.json"), "review": True})
+    third = run_driver("drive-lrs.js", {"launchUrl": review, "course": str(pkg / "course.json"), "review": True})
     assert third["errors"] == [], "\n".join(third["errors"])
     seen = third["review"]
     assert seen["lessons"] == sum(len(m.lessons) for m in course.modules)
@@ -181,7 +176,7 @@ def test_cmi5_browse_mode_sends_no_completion_or_judgement(course_dir: Path, lrs
     pkg = assemble_package(course, "cmi5", tmp_path / "pkg")
     base = lrs.serve_folder(pkg)
     launch_url = lrs.create_cmi5_launch(ACTOR, course.id + "/au", base + "index.html", launch_mode="Browse")
-    result = run_node("drive-lrs.js", {"launchUrl": launch_url, "course": str(pkg / "course.json")})
+    result = run_driver("drive-lrs.js", {"launchUrl": launch_url, "course": str(pkg / "course.json")})
     assert result["errors"] == [], "\n".join(result["errors"])
     assert result["summary"] == "statusPassed"  # the learner sees the result ...
     registration = dict(x.split("=", 1) for x in launch_url.split("?", 1)[1].split("&"))["registration"]
@@ -216,7 +211,7 @@ def test_xapi_launch_sends_profile_statements_and_resumes_from_the_state_api(
             }
         )
     )
-    result = run_node(
+    result = run_driver(
         "drive-lrs.js",
         {
             "launchUrl": launch_url,

@@ -8,10 +8,6 @@ from ``smeb-config.json`` when it resumes. The browser test plays the real tool 
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,14 +15,15 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
 from content import load_course
 from content.export import course_to_json
-from smeb_lti import catalogue
 from smeb_lti.db import session_scope
 from smeb_lti.lti import claims as c
 from smeb_lti.lti import launches, registrations
+from tests.support.app import COURSE_SETTINGS, dispose, make_app, register_platform
+from tests.support.node import run_node
+from tests.support.servers import serving
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "courses" / "valid"
@@ -34,15 +31,8 @@ ISSUER = "https://lms.example.no"
 
 
 def _app(db_url: str, data_dir: Path) -> Flask:
-    from smeb_lti.app import create_app
-
-    app = create_app({"SMEB_DATABASE_URL": db_url, "SMEB_DATA_DIR": str(data_dir), "SMEB_ENV": "development",
-                      "SMEB_COURSE_DIRS": str(FIXTURES), "TESTING": True})
-    with session_scope(app.extensions["smeb.sessions"]) as session:
-        catalogue.install(session, load_course(FIXTURES / "all-blocks"))
-        registrations.add(session, registrations.RegistrationInput(
-            issuer=ISSUER, client_id="client-1", auth_login_url=ISSUER + "/auth", auth_token_url=ISSUER + "/token",
-            key_set_url=ISSUER + "/jwks", deployment_ids=("dep-1",)))
+    app = make_app(db_url, data_dir, courses=["all-blocks"], **COURSE_SETTINGS)
+    register_platform(app, ISSUER)
     return app
 
 
@@ -66,7 +56,7 @@ def _launch(app: Flask, sub: str = "learner-1") -> str:
 def app(migrated_db_url: str, tmp_path: Path) -> Iterator[Flask]:
     app = _app(migrated_db_url, tmp_path / "data")
     yield app
-    app.extensions["smeb.engine"].dispose()
+    dispose(app)
 
 
 def _keys(value: Any) -> set[str]:
@@ -173,28 +163,13 @@ def test_in_chromium_the_lti_player_gives_feedback_and_the_score_without_the_key
     migrate(db_url)
     app = _app(db_url, tmp_path / "data")
     launch_id = _launch(app, "learner-browser")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        course = json.loads(course_to_json(load_course(FIXTURES / "all-blocks")))
-        driver = tmp_path / "drive-lti-key.js"
-        driver.write_text(DRIVER, encoding="utf-8")
-        env = {**os.environ, "SMEB_E2E_LIB": str(REPO / "tests" / "e2e" / "js" / "lib.js"), "NODE_PATH": str(REPO / "node_modules")}
-        options = {"url": f"http://127.0.0.1:{server.server_port}/play/{launch_id}", "course": course, "wrong": ["q-tf"]}
-        process = subprocess.Popen(["node", str(driver), json.dumps(options)], cwd=REPO, env=env, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, text=True, start_new_session=True)
-        try:
-            out, err = process.communicate(timeout=300)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            out, err = process.communicate()
-            pytest.fail(f"the browser driver timed out:\n{err[-3000:]}")
-        assert process.returncode == 0, err[-3000:]
+        with serving(app) as base:
+            course = json.loads(course_to_json(load_course(FIXTURES / "all-blocks")))
+            options = {"url": f"{base}/play/{launch_id}", "course": course, "wrong": ["q-tf"]}
+            result = run_node(tmp_path / "drive-lti-key.js", options, source=DRIVER, timeout=300)
     finally:
-        server.shutdown()
-        app.extensions["smeb.engine"].dispose()
-    result = json.loads(out)
+        dispose(app)
     assert result["errors"] == [], "\n".join(result["errors"])
     assert '"correct"' not in result["served"]
     feedback = result["feedback"]

@@ -6,34 +6,30 @@
 - 12a: the reflection "Lagre", survey "Send svar" and "Lagre tiltaksplanen" buttons send once per change:
   pressed twenty times in a row they send one statement, and a second save of the same content sends nothing.
 
-The LRS is the embedded one over real HTTP (tests/lrs_server.py), on SQLite and PostgreSQL.
+The LRS is the embedded one over real HTTP (tests/support/lrs_server.py), on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 
 from content import load_course
-from tests.e2e.test_player_browser import FIXTURE, assemble_package, run_node
+from tests.e2e.test_player_browser import FIXTURE, assemble_package
 from tests.e2e.test_player_lrs import statements, verbs
-from tests.lrs_server import LrsServer, start_lrs_server
+from tests.support.lrs_server import LrsServer
+from tests.support.node import run_driver
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def lrs(migrated_db_url: str) -> Iterator[LrsServer]:
-    server = start_lrs_server(migrated_db_url)
-    try:
-        yield server
-    finally:
-        server.stop()
+def lrs(lrs_server: LrsServer) -> LrsServer:
+    return lrs_server
 
 
 def xapi_launch(lrs: LrsServer, base: str, course_id: str, registration: str, name: str) -> str:
@@ -60,7 +56,7 @@ def test_closing_the_tab_of_an_xapi_launch_sends_suspended_to_the_lrs(lrs: LrsSe
     pkg = assemble_package(course, "xapi", tmp_path / "pkg")
     base = lrs.serve_folder(pkg)
     registration = "5f1c2a0e-8d4b-4c7e-9a3f-2b6d8e0c1a11"
-    result = run_node("drive-close.js", {"launchUrl": xapi_launch(lrs, base, course.id, registration, "ola-close"),
+    result = run_driver("drive-close.js", {"launchUrl": xapi_launch(lrs, base, course.id, registration, "ola-close"),
                                          "course": str(pkg / "course.json")})
     assert result["errors"] == [], "\n".join(result["errors"])
     found = wait_for(lrs, registration, "suspended")
@@ -75,7 +71,7 @@ def test_save_and_send_buttons_send_once_per_change_however_often_they_are_press
     pkg = assemble_package(course, "xapi", tmp_path / "pkg")
     base = lrs.serve_folder(pkg)
     registration = "7a2e4c61-3b5d-4f8a-9c0e-1d2f3a4b5c6d"
-    result = run_node("drive-resend.js", {"launchUrl": xapi_launch(lrs, base, course.id, registration, "ola-resend"),
+    result = run_driver("drive-resend.js", {"launchUrl": xapi_launch(lrs, base, course.id, registration, "ola-resend"),
                                           "course": str(pkg / "course.json"), "presses": 20})
     assert result["errors"] == [], "\n".join(result["errors"])
     found = statements(lrs, registration=registration)

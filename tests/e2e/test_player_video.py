@@ -2,7 +2,7 @@
 
 A real 8-second video (made with ffmpeg) replaces the fixture's placeholder; the driver watches it like a learner
 who skips around (tests/e2e/js/drive-video.js). What the real embedded LRS stored (xAPI, cmi5) and what the LTI
-events endpoint received (turned into statements by the tool's own ``smeb_lti.player_host``) is checked against
+events endpoint received (turned into statements by the tool's own ``smeb_lti.play``) is checked against
 ``xapi.validation`` and the SMEB profile's video templates.
 """
 
@@ -25,15 +25,14 @@ from urllib.parse import urlencode
 import pytest
 
 from content import load_course
-from content.export import course_to_dict
 from tests.e2e.test_player_browser import (
     FIXTURE,
     _QuietHandler,
     assemble_package,
-    run_node,
 )
 from tests.e2e.test_player_lrs import ACTOR, statements
-from tests.lrs_server import LrsServer, start_lrs_server
+from tests.support.lrs_server import LrsServer, start_lrs_server
+from tests.support.node import run_driver
 from xapi.profile import match_templates
 from xapi.validation import validate_statement
 
@@ -145,7 +144,7 @@ def watched(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
                                learner={"id": "u-1", "name": "Ola"})
         use_video(lti, video_url)
         runs.append({"name": "lti", "launchUrl": base_site + "pkg/index.html"})
-        result = run_node("drive-video.js", {"runs": runs, "video": VIDEO_ID, "offline": "xapi"})
+        result = run_driver("drive-video.js", {"runs": runs, "video": VIDEO_ID, "offline": "xapi"})
         cmi5_registration = dict(x.split("=", 1) for x in cmi5_launch.split("?", 1)[1].split("&"))["registration"]
         yield {
             "result": result,
@@ -228,16 +227,16 @@ def test_cmi5_launch_sends_the_video_statements_as_cmi5_allowed_ones_with_sessio
 
 
 def test_lti_launch_posts_video_events_that_the_tool_turns_into_the_same_statements(watched: dict[str, Any]) -> None:
-    from smeb_lti.player_host import index_course, parse_event, statements_for
+    from smeb_lti.play.events import parse_event
+    from smeb_lti.play.statements import statements_for
 
     course = watched["course"]
-    index = index_course(course_to_dict(course))
     raw = [e for e in watched["lti"] if e["type"] == "video"]
     assert raw and all(e["data"]["blockId"] == VIDEO_ID for e in raw)
     attempt = str(uuid.uuid4())
     actor = {"objectType": "Agent", "account": {"homePage": "https://lms.example.no", "name": "pseudo-1"}}
     found = []
     for e in raw:
-        event = parse_event(e, index, datetime.now(UTC))
-        found.extend(statements_for(event, index, actor, attempt, "nb"))
+        event = parse_event(e, course, datetime.now(UTC))
+        found.extend(statements_for(event, course, actor, attempt, "nb"))
     check_viewing(found, with_completed=True)

@@ -21,16 +21,8 @@ import pytest
 from sqlalchemy import func, select
 
 from smeb_lti.db import make_engine
-from tests.ralph import (  # noqa: F401  (fixtures)
-    REPO,
-    RalphServer,
-    SlowProxy,
-    ralph,
-    ralph_rejects_this_statement,
-    ralph_stopped,
-    sample_statement,
-)
-from xapi import outbox
+from tests.support.ralph import REPO, RalphServer, SlowProxy, ralph_rejects_this_statement, sample_statement
+from xapi.delivery import outbox
 
 pytestmark = pytest.mark.ralph
 T = outbox.outbox_table

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from content import load_course
-from tests.e2e.test_player_browser import FIXTURE, Site, assemble_package, run_node, site  # noqa: F401  (fixture)
+from tests.e2e.test_player_browser import FIXTURE, Site, assemble_package, site  # noqa: F401  (fixture)
+from tests.support.node import run_driver
 
 pytestmark = pytest.mark.browser
 
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.browser
 def test_every_in_course_survey_question_says_that_its_answer_is_not_anonymous(site: Site, locale: str, words: str) -> None:  # noqa: F811
     course = load_course(FIXTURE)
     assemble_package(course, "standalone", site.root / "pkg")
-    result = run_node("drive-survey-notice.js", {"url": site.base + "pkg/index.html", "locale": locale})
+    result = run_driver("drive-survey-notice.js", {"url": site.base + "pkg/index.html", "locale": locale})
     assert result["errors"] == [], "\n".join(result["errors"])
     # The fixture's four kinds: a 1-10 scale, a likert, a free text and a ranking.
     assert [s["block"] for s in result["surveys"]] == ["s-scale", "s-likert", "s-fritekst", "s-rangering"], result["surveys"]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -23,7 +22,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.test_demo_flow import free_port, wait_for
+from tests.support.app import make_app
+from tests.support.node import E2E_JS, require_chromium, run_node
+from tests.support.servers import free_port, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "courses" / "valid"
@@ -54,9 +55,7 @@ class Tool:
 
 
 def _app(config: dict[str, Any]) -> Any:
-    from smeb_lti.app import create_app
-
-    return create_app(config)
+    return make_app(**config)
 
 
 def store_launch(app: Any, *, sub: str, staff: bool, context: str, locale: str, title: str | None = None) -> str:
@@ -93,7 +92,7 @@ def launch_cookies(app: Any, launch_id: str) -> list[dict[str, Any]]:
 
 def prepare(tmp: Path) -> tuple[dict[str, Any], Any]:
     from content import load_course
-    from smeb_lti import catalogue
+    from smeb_lti.courses import catalogue
     from smeb_lti.db import migrate, session_scope
     from smeb_lti.lti import registrations
 
@@ -178,20 +177,8 @@ def tool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tool]:
 
 
 def run_driver(name: str, options: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
-    axe = REPO / "node_modules" / "axe-core" / "axe.min.js"
-    if not shutil.which("chromium") or not axe.is_file() or not (REPO / "node_modules" / "playwright-core").is_dir():
-        pytest.skip("needs Debian's chromium, npm playwright-core and axe-core")
-    env = {**os.environ, "NODE_PATH": str(REPO / "node_modules"), "SMEB_AXE": str(axe)}
-    process = subprocess.Popen(["node", str(REPO / "tests" / "e2e" / "js" / name), json.dumps(options)], cwd=REPO, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
-        out, err = process.communicate(timeout=540)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        out, err = process.communicate()
-        pytest.fail(f"the browser driver timed out:\n{err[-3000:]}")
-    assert process.returncode == 0, err[-3000:]
-    return json.loads(out)  # type: ignore[no-any-return]
+    require_chromium(axe=True)
+    return run_node(E2E_JS / name, options, timeout=540)  # type: ignore[no-any-return]
 
 
 @pytest.mark.browser

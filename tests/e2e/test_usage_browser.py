@@ -7,10 +7,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import shutil
-import signal
-import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,11 +17,12 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from tests.smeb_lti.dashboard import test_comparison as comparison_fixture
-from tests.smeb_lti.dashboard.helpers import INSTRUCTOR, launch, make_app
+from tests.smeb_lti.dashboard.helpers import INSTRUCTOR, launch
 from tests.smeb_lti.usage import fixture
+from tests.support.app import course_app
+from tests.support.node import E2E_JS, require_chromium, run_node
 
-REPO = Path(__file__).resolve().parents[2]
-DRIVER = REPO / "tests" / "e2e" / "js" / "drive-usage.js"
+DRIVER = E2E_JS / "drive-usage.js"
 TOKEN = "operator-token-for-the-browser-test-0123456789"
 
 
@@ -35,7 +32,7 @@ def served(tmp_path: Path) -> Iterator[tuple[Flask, str]]:
 
     url = f"sqlite:///{tmp_path / 'smeb.db'}"
     migrate(url)
-    app = make_app(url, tmp_path, SMEB_OPERATOR_TOKEN=TOKEN, SMEB_TODAY="2026-10-15")
+    app = course_app(url, tmp_path, SMEB_OPERATOR_TOKEN=TOKEN, SMEB_TODAY="2026-10-15")
     fixture.build(app)
     for number, (started, completed, wrong, pulse) in comparison_fixture.PLAN.items():
         company = comparison_fixture.COMPANIES[number - 1]
@@ -64,9 +61,7 @@ def _dashboard_url(app: Flask, base: str, locale: str) -> str:
 
 
 def test_the_usage_page_and_the_comparison_are_axe_clean_in_chromium_in_nb_and_en(served: tuple[Flask, str]) -> None:
-    axe = REPO / "node_modules" / "axe-core" / "axe.min.js"
-    if not shutil.which("chromium") or not (REPO / "node_modules" / "playwright-core").is_dir() or not axe.is_file():
-        pytest.skip("needs Debian's chromium, npm playwright-core and axe-core")
+    require_chromium(axe=True)
     app, base = served
     auth = {"Authorization": "Basic " + base64.b64encode(f"operator:{TOKEN}".encode()).decode()}
     pages: list[dict[str, Any]] = []
@@ -76,17 +71,7 @@ def test_the_usage_page_and_the_comparison_are_axe_clean_in_chromium_in_nb_and_e
                           "width": width, "locale": locale, "headers": auth})
             pages.append({"where": f"dashboard {lang} {width}", "url": _dashboard_url(app, base, locale), "width": width,
                           "locale": locale})
-    env = {**os.environ, "NODE_PATH": str(REPO / "node_modules")}
-    process = subprocess.Popen(["node", str(DRIVER), json.dumps({"pages": pages})], cwd=REPO, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
-        out, err = process.communicate(timeout=300)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        out, err = process.communicate()
-        pytest.fail(f"the browser driver timed out:\n{err[-3000:]}")
-    assert process.returncode == 0, err[-3000:]
-    result = json.loads(out)
+    result = run_node(DRIVER, {"pages": pages}, timeout=300)
     assert len(result["pages"]) == 8
     for seen in result["pages"]:
         lang = seen["where"].split()[1]

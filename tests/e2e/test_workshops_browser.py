@@ -60,7 +60,7 @@ def test_a_series_runs_from_join_code_to_attendance_in_the_browser_and_every_pag
     assert result["status"] == [{"attended": "1", "handedIn": "1"}]
     engine = create_engine(tool.config["SMEB_DATABASE_URL"])
     try:
-        from smeb_lti.player_host import Progress
+        from smeb_lti.play.store import Progress
         from smeb_lti.workshops.store import Series
 
         with engine.connect() as conn:

@@ -183,7 +183,7 @@ def test_a_media_symlink_to_outside_the_course_is_refused(course: Course, player
 def test_a_player_symlink_to_outside_the_player_is_refused(course: Course, player: Path, tmp_path: Path) -> None:
     (tmp_path / "secret.txt").write_text("secret")
     (player / "leak.txt").symlink_to(tmp_path / "secret.txt")
-    with pytest.raises(UnsafePathError, match="leak.txt"):
+    with pytest.raises(UnsafePathError, match=r"leak\.txt"):
         build_package(course, "xapi", tmp_path, player_dir=player)
 
 
@@ -191,14 +191,14 @@ def test_media_deleted_after_loading_is_reported_before_anything_is_written(cour
     (course.root / "media" / "clip.mp4").unlink()
     out = tmp_path / "out"
     out.mkdir()
-    with pytest.raises(MediaNotFoundError, match="media/clip.mp4"):
+    with pytest.raises(MediaNotFoundError, match=r"media/clip\.mp4"):
         build_package(course, "scorm12", out, player_dir=player)
     assert list(out.iterdir()) == []
 
 
 def test_a_player_without_index_html_is_refused(course: Course, player: Path, tmp_path: Path) -> None:
     (player / "index.html").unlink()
-    with pytest.raises(PlayerNotFoundError, match="index.html"):
+    with pytest.raises(PlayerNotFoundError, match=r"index\.html"):
         build_package(course, "cmi5", tmp_path, player_dir=player)
 
 
@@ -212,7 +212,7 @@ def test_a_player_file_with_a_generated_name_is_refused(reserved: str, course: C
 def test_a_player_file_that_collides_with_course_media_is_refused(course: Course, player: Path, tmp_path: Path) -> None:
     (player / "media").mkdir()
     (player / "media" / "clip.mp4").write_bytes(b"player's own")
-    with pytest.raises(EntryCollisionError, match="media/clip.mp4"):
+    with pytest.raises(EntryCollisionError, match=r"media/clip\.mp4"):
         build_package(course, "scorm12", tmp_path, player_dir=player)
     assert not list(tmp_path.glob("*.zip"))
 
@@ -282,8 +282,7 @@ def test_the_default_player_is_every_visible_file_of_scorm_export_player(course:
 
     player = default_player_dir()
     assert player == REPO / "scorm_export" / "player"
-    if not (player / "index.html").is_file():
-        pytest.skip("scorm_export/player/ has no index.html yet (written in parallel)")
+    assert (player / "index.html").is_file()
     path = build_package(course, "scorm12", tmp_path / "new-dir")
     shipped = {p.relative_to(player).as_posix() for p in player.rglob("*") if p.is_file() and not any(s.startswith(".") for s in p.relative_to(player).parts)}
     assert shipped <= set(_names(path))

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +10,7 @@ import pytest
 
 from content import CourseError, discover, load_course
 from content.export import course_to_json
+from tests.support.node import run_node
 
 REPO = Path(__file__).resolve().parents[2]
 CHECK = REPO / "tests" / "e2e" / "js" / "core-check.js"
@@ -19,11 +18,7 @@ FIXTURE = REPO / "tests" / "fixtures" / "courses" / "valid" / "all-blocks"
 
 
 def node(task: str, **options: Any) -> dict[str, Any]:
-    done = subprocess.run(
-        ["node", str(CHECK), json.dumps({"task": task, **options})], capture_output=True, text=True, timeout=120, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    return run_node(CHECK, {"task": task, **options}, timeout=120)  # type: ignore[no-any-return]
 
 
 def course_json(folder: Path, tmp_path: Path) -> Path:
@@ -44,9 +39,10 @@ def valid_courses() -> list[Path]:
 
 
 def longest_course() -> Path:
-    """The shipped course with the most blocks (the fixture when none validates yet)."""
+    """The shipped course with the most blocks."""
     courses = valid_courses()
-    return max(courses, key=lambda p: len(list(load_course(p).blocks()))) if courses else FIXTURE
+    assert courses, "no shipped course validates"
+    return max(courses, key=lambda p: len(list(load_course(p).blocks())))
 
 
 def test_the_fullest_possible_state_of_the_longest_course_fits_scorm12_suspend_data(tmp_path: Path) -> None:
@@ -55,12 +51,9 @@ def test_the_fullest_possible_state_of_the_longest_course_fits_scorm12_suspend_d
     assert result["sameProgress"] and result["reencoded"] and result["newlineFree"]
 
 
-def test_the_state_budget_is_checked_on_systematisk_hms_arbeid_kundeverksted_once_it_validates() -> None:
-    names = [p.name for p in valid_courses()]
-    if "systematisk-hms-arbeid-kundeverksted" in names:
-        assert longest_course().name == "systematisk-hms-arbeid-kundeverksted"
-    else:
-        assert longest_course() in [FIXTURE, *valid_courses()]
+def test_the_state_budget_is_checked_on_systematisk_hms_arbeid_kundeverksted() -> None:
+    assert "systematisk-hms-arbeid-kundeverksted" in [p.name for p in valid_courses()]
+    assert longest_course().name == "systematisk-hms-arbeid-kundeverksted"
 
 
 def test_played_segments_are_merged_into_a_union_and_progress_is_its_share_of_the_length() -> None:

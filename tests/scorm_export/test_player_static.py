@@ -5,8 +5,9 @@ from __future__ import annotations
 import gzip
 import json
 import re
-import subprocess
 from pathlib import Path
+
+from tests.support.node import run_node_code
 
 REPO = Path(__file__).resolve().parents[2]
 PLAYER = REPO / "scorm_export" / "player"
@@ -47,8 +48,7 @@ def test_nothing_is_fetched_from_another_origin_no_cdn_and_no_web_fonts() -> Non
 
 def test_every_interface_string_exists_in_bokmal_and_english() -> None:
     script = f"const s = require({json.dumps(str(PLAYER / 'i18n.js'))}).SMEB.strings; process.stdout.write(JSON.stringify(s));"
-    done = subprocess.run(["node", "-e", script], capture_output=True, text=True, timeout=60, check=True)
-    strings = json.loads(done.stdout)
+    strings = run_node_code(script)
     assert set(strings) == {"nb", "en"}
     assert set(strings["nb"]) == set(strings["en"])
     assert all(value.strip() for lang in strings.values() for value in lang.values())

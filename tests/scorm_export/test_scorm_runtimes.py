@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ import pytest
 from content import CourseError, discover, load_course
 from content.export import course_to_json
 from tests.scorm_export.moodle_rules import SHORT_IDENTIFIER, moodle_2004_errors
+from tests.support.node import run_node, run_node_code
 
 REPO = Path(__file__).resolve().parents[2]
 CHECK = Path(__file__).resolve().parent / "runtime-check.js"
@@ -41,12 +41,7 @@ COURSES = _courses()
 def run(course_dir: Path, tmp_path: Path, api: str, mode: str = "normal", status: str = "") -> dict[str, Any]:
     path = tmp_path / f"{course_dir.name}.json"
     path.write_text(course_to_json(load_course(course_dir)), encoding="utf-8")
-    done = subprocess.run(
-        ["node", str(CHECK), json.dumps({"course": str(path), "api": api, "mode": mode, "status": status})],
-        capture_output=True, text=True, timeout=120, check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)  # type: ignore[no-any-return]
+    return run_node(CHECK, {"course": str(path), "api": api, "mode": mode, "status": status}, timeout=120)  # type: ignore[no-any-return]
 
 
 @pytest.mark.parametrize("course_dir", COURSES, ids=[p.name for p in COURSES])
@@ -66,10 +61,7 @@ def test_choice_ids_become_the_same_short_identifiers_every_time_and_stay_distin
         "const core = require(process.argv[1]); const ids = JSON.parse(process.argv[2]);"
         "process.stdout.write(JSON.stringify(ids.map((i) => [core.shortId(i), core.shortId(i)])));"
     )
-    done = subprocess.run(["node", "-e", script, str(REPO / "scorm_export" / "player" / "core.js"), json.dumps(sorted(ids))],
-                          capture_output=True, text=True, timeout=60, check=False)
-    assert done.returncode == 0, done.stderr
-    mapped = json.loads(done.stdout)
+    mapped = run_node_code(script, str(REPO / "scorm_export" / "player" / "core.js"), json.dumps(sorted(ids)))
     assert all(a == b and re.fullmatch(SHORT_IDENTIFIER, a, re.ASCII) for a, b in mapped)
     assert len({a for a, _ in mapped}) == len(ids)
 

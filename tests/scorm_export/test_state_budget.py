@@ -9,8 +9,6 @@ tests/e2e/test_big_course_browser.py.
 
 from __future__ import annotations
 
-import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +21,7 @@ from scorm_export import FORMATS, StateBudgetError, build_package
 from scorm_export.state import STATE_BUDGETS, check_state_budget, fingerprint, worst_case_state_bytes
 from smeb_lti.cli import main
 from tests.scorm_export.big_course import write_big_course
+from tests.support.node import run_node
 
 REPO = Path(__file__).resolve().parents[2]
 CHECK = Path(__file__).resolve().parent / "state-check.js"
@@ -30,9 +29,7 @@ FIXTURE = REPO / "tests" / "fixtures" / "courses" / "valid" / "all-blocks"
 
 
 def node(**options: Any) -> dict[str, Any]:
-    done = subprocess.run(["node", str(CHECK), json.dumps(options)], capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    return run_node(CHECK, options, timeout=120)  # type: ignore[no-any-return]
 
 
 @pytest.fixture(scope="module")

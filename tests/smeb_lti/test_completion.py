@@ -5,43 +5,38 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
-import pytest
 from flask import Flask
 from sqlalchemy import select
 
 from content import load_course
 from content.export import course_to_dict
-from smeb_lti import catalogue
+from content.model import Course
 from smeb_lti.certificates.issue import list_certificates
 from smeb_lti.certificates.model import Tenant
-from smeb_lti.completion import passing_applies, rule_met
+from smeb_lti.certificates.signing import create_key
+from smeb_lti.completion import rule_met
+from smeb_lti.courses import catalogue
 from smeb_lti.db import session_scope
-from smeb_lti.player_host import Progress
+from smeb_lti.play.store import Progress
 from tests.smeb_lti.dashboard.helpers import (
     COMPANY_A,
-    COURSE,
+    COMPANY_B,
     COURSE_IRI,
     INSTRUCTOR,
     complete,
     event,
     launch,
-    make_app,
     open_player,
 )
-from xapi import outbox
-from xapi.destinations import Destination, save_destination
+from tests.support.paths import COURSE_FIXTURES
+from xapi.delivery import outbox
+from xapi.delivery.destinations import Destination, save_destination
 
+COURSE = COURSE_FIXTURES / "all-blocks"
 TENANT_A = Tenant(COMPANY_A.issuer, COMPANY_A.deployment_id, COMPANY_A.context_id)
-
-
-@pytest.fixture
-def app(migrated_db_url: str, tmp_path: Path) -> Iterator[Flask]:
-    app = make_app(migrated_db_url, tmp_path)
-    yield app
-    app.extensions["smeb.engine"].dispose()
 
 
 def _certificates(app: Flask, tenant: Tenant = TENANT_A, subject: str | None = None) -> list:
@@ -57,10 +52,17 @@ def _progress(app: Flask, subject: str) -> Progress | None:
 # -- the rule (pure) ---------------------------------------------------------------------------
 
 
+def _course(passing_score: float, *, points: bool = True) -> Course:
+    """The all-blocks course (5 quiz points) with this pass mark; with no modules (so no points) unless ``points``."""
+    course = load_course(COURSE)
+    return replace(course, passing_score=passing_score, modules=course.modules if points else ())
+
+
 def test_the_rule_needs_completion_and_a_pass_when_a_passing_score_applies() -> None:
-    graded = {"maxPoints": 5, "passingScore": 0.5}
-    ungraded = {"maxPoints": 0, "passingScore": 0.7}
-    assert passing_applies(graded) and not passing_applies(ungraded) and not passing_applies({"maxPoints": 5, "passingScore": 0})
+    graded = _course(0.5)
+    ungraded = _course(0.7, points=False)
+    assert graded.max_points == 5 and ungraded.max_points == 0
+    assert graded.passing_applies and not ungraded.passing_applies and not _course(0).passing_applies
     assert rule_met(graded, True, True) and not rule_met(graded, True, False) and not rule_met(graded, True, None)
     assert not rule_met(graded, False, True)
     assert rule_met(ungraded, True, None) and not rule_met(ungraded, False, None)
@@ -129,8 +131,6 @@ def test_a_launch_without_the_learners_name_completes_but_gets_no_certificate(ap
 
 
 def test_when_issuing_fails_the_completion_is_rolled_back_with_it(app: Flask) -> None:
-    from smeb_lti.certificates.signing import create_key
-
     with session_scope(app.extensions["smeb.sessions"]) as session:
         create_key(session, "a-key-only-the-operator-has")  # encrypted; this app has no SMEB_KEY_ENCRYPTION_KEY
     launch_id = launch(app, COMPANY_A, "learner-6")
@@ -146,8 +146,6 @@ def test_when_issuing_fails_the_completion_is_rolled_back_with_it(app: Flask) ->
 
 
 def test_the_certificates_of_one_company_are_not_issued_again_in_another(app: Flask) -> None:
-    from tests.smeb_lti.dashboard.helpers import COMPANY_B
-
     complete(app, launch(app, COMPANY_A, "learner-7"))
     complete(app, launch(app, COMPANY_B, "learner-7"))  # the same person, also in company B's course context
     tenant_b = Tenant(COMPANY_B.issuer, COMPANY_B.deployment_id, COMPANY_B.context_id)

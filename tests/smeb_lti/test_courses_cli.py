@@ -8,16 +8,16 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from content import load_course
+from scorm_export import state
+from scorm_export.build import build_package
 from smeb_lti.cli import main
-from tests.conftest import FIXTURES
+from tests.support.paths import FIXTURES
 
 
 @pytest.fixture
 def cmi5_folder(tmp_path: Path) -> Path:
     """A real cmi5 package of the fixture course, unpacked (cmi5.xml, course.json, the player)."""
-    from content import load_course
-    from scorm_export.build import build_package
-
     package = build_package(load_course(FIXTURES / "courses" / "valid" / "all-blocks"), "cmi5", tmp_path / "zips")
     folder = tmp_path / "unpacked"
     with zipfile.ZipFile(package) as archive:
@@ -57,9 +57,6 @@ def test_a_course_whose_state_cannot_fit_the_tools_storage_is_not_installed(db_u
     A course big enough to break the real 32,000-byte budget takes minutes to generate and load, so the budget
     is lowered below the fixture course's worst case instead: what is tested is that install checks it.
     """
-    from content import load_course
-    from scorm_export import state
-
     course = load_course(FIXTURES / "courses" / "valid" / "all-blocks")
     monkeypatch.setitem(state.STATE_BUDGETS, "lti", state.worst_case_state_bytes(course) - 1)
     monkeypatch.setenv("SMEB_DATABASE_URL", db_url)
@@ -72,9 +69,6 @@ def test_a_course_whose_state_cannot_fit_the_tools_storage_is_not_installed(db_u
 
 def test_build_all_checks_every_format_before_writing_any_zip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """``--format all`` used to stop at the first refused format with the earlier ones already written."""
-    from content import load_course
-    from scorm_export import state
-
     course = load_course(FIXTURES / "courses" / "valid" / "all-blocks")
     monkeypatch.setitem(state.STATE_BUDGETS, "xapi", state.worst_case_state_bytes(course) - 1)
     out = tmp_path / "zips"

@@ -10,7 +10,6 @@ is erased: the voiding statements go to Ralph only.
 
 from __future__ import annotations
 
-import base64
 import json
 import threading
 import time
@@ -24,13 +23,16 @@ from click.testing import CliRunner
 from flask import Flask
 from werkzeug.serving import make_server
 
-from smeb_lti import privacy
 from smeb_lti.db import session_scope
-from tests.ralph import RalphServer, ralph  # noqa: F401  (fixture)
-from tests.smeb_lti.dashboard.helpers import COMPANY_C, COMPANY_D, complete, launch, make_app, register
-from xapi import outbox
-from xapi.delivery import DeliveryPolicy, Worker
-from xapi.destinations import Destination, load_destinations, save_destination
+from smeb_lti.privacy import erasure as privacy_erasure
+from smeb_lti.privacy import learners as privacy_learners
+from tests.smeb_lti.dashboard.helpers import COMPANY_C, COMPANY_D, complete, launch, register
+from tests.support.app import course_app
+from tests.support.ralph import RalphServer
+from xapi.delivery import outbox
+from xapi.delivery.destinations import Destination, load_destinations, save_destination
+from xapi.delivery.sender import DeliveryPolicy
+from xapi.delivery.worker import Worker
 
 pytestmark = pytest.mark.ralph
 ACTOR_KEY = "test-actor-key-0123456789abcdef"
@@ -38,10 +40,8 @@ EMBEDDED_TENANT = "kunde-2"
 
 
 @pytest.fixture
-def app(migrated_db_url: str, tmp_path: Path) -> Iterator[Flask]:
-    app = make_app(migrated_db_url, tmp_path, SMEB_XAPI_ACTOR_KEY=ACTOR_KEY)
-    yield app
-    app.extensions["smeb.engine"].dispose()
+def app_config() -> dict[str, Any]:
+    return {"SMEB_XAPI_ACTOR_KEY": ACTOR_KEY}
 
 
 @pytest.fixture
@@ -68,7 +68,7 @@ def _bind(app: Flask, ralph: RalphServer, embedded: str) -> dict[str, Destinatio
             "name": "kunde-2-embedded", "endpoint": embedded, "username": issued.key, "password": issued.secret,
             "customers": [{"issuer": COMPANY_D.issuer, "client_id": COMPANY_D.client_id, "deployment_id": COMPANY_D.deployment_id}]}, "test"))
     with app.extensions["smeb.engine"].connect() as conn:
-        return load_destinations(conn, env={})
+        return load_destinations(conn)
 
 
 def _deliver(app: Flask, destinations: dict[str, Destination]) -> None:
@@ -89,12 +89,12 @@ def _deliver(app: Flask, destinations: dict[str, Destination]) -> None:
 
 
 def _embedded_statements(app: Flask) -> list[dict[str, Any]]:
-    from smeb_lti.lrs import store
+    from smeb_lti.lrs import store, tables
 
     with session_scope(app.extensions["smeb.sessions"]) as session:
         tenant = store.tenant_by_slug(session, EMBEDDED_TENANT)
         assert tenant is not None
-        rows = session.scalars(sa.select(store.statements.c.full_json).where(store.statements.c.tenant_id == tenant.id))
+        rows = session.scalars(sa.select(tables.statements.c.full_json).where(tables.statements.c.tenant_id == tenant.id))
         return [json.loads(r) for r in rows]
 
 
@@ -104,16 +104,16 @@ def _actor_names(statements: list[dict[str, Any]]) -> set[str]:
 
 def _names(app: Flask, company: Any, sub: str) -> str:
     """The learner's account name as the player host makes it for that company."""
-    from smeb_lti import player_host
+    from smeb_lti.identity import actor_for
     from smeb_lti.lti import launches
 
     launch_id = launch(app, company, sub)
     with app.test_request_context(), session_scope(app.extensions["smeb.sessions"]) as session:
-        return str(player_host.actor_for(launches.get_launch(session, launch_id))["account"]["name"])
+        return str(actor_for(launches.get_launch(session, launch_id))["account"]["name"])
 
 
 def test_each_customer_lrs_receives_only_its_own_learners_including_erasure_voids(
-        app: Flask, ralph: RalphServer, embedded_lrs: str) -> None:  # noqa: F811
+        app: Flask, ralph: RalphServer, embedded_lrs: str) -> None:
     destinations = _bind(app, ralph, embedded_lrs)
     learners = {"ola-c1": COMPANY_C, "kari-c2": COMPANY_D}
     for sub, company in learners.items():
@@ -144,8 +144,8 @@ def test_each_customer_lrs_receives_only_its_own_learners_including_erasure_void
 
     # Erase ola (customer 1): voids go where ola's statements went (Ralph), none to customer 2's LRS.
     with app.test_request_context(), session_scope(app.extensions["smeb.sessions"]) as session:
-        ref = privacy.resolve_subject(session, COMPANY_C.issuer, "ola-c1", privacy.keys_from_app(app))
-        receipt = privacy.erase_learner(session, ref, erased_by="test")
+        ref = privacy_learners.resolve_subject(session, COMPANY_C.issuer, "ola-c1", privacy_learners.keys_from_app(app))
+        receipt = privacy_erasure.erase_learner(session, ref, erased_by="test")
     assert receipt.voids_queued > 0
     with app.extensions["smeb.engine"].connect() as conn:
         queued = set(conn.execute(sa.select(outbox.outbox_table.c.destination).where(
@@ -162,7 +162,7 @@ def test_each_customer_lrs_receives_only_its_own_learners_including_erasure_void
 
 
 def _register(db_url: str, tmp_path: Path, company: Any) -> None:
-    app = make_app(db_url, tmp_path / "app")
+    app = course_app(db_url, tmp_path / "app")
     try:
         register(app, company)
     finally:
@@ -218,7 +218,7 @@ def test_the_operator_sees_and_manages_routing_with_the_cli(migrated_db_url: str
 def test_certificate_number_stays_out_of_the_lrs_unless_the_operator_turns_it_on(migrated_db_url: str, tmp_path: Path) -> None:
     for setting, expect_number in ((None, False), ("true", True)):
         extra = {"SMEB_CERT_NUMBER_IN_STATEMENTS": setting} if setting else {}
-        app = make_app(migrated_db_url, tmp_path / str(setting), SMEB_XAPI_ACTOR_KEY=ACTOR_KEY, **extra)
+        app = course_app(migrated_db_url, tmp_path / str(setting), SMEB_XAPI_ACTOR_KEY=ACTOR_KEY, **extra)
         try:
             with app.extensions["smeb.engine"].begin() as conn:
                 save_destination(conn, Destination(name="lrs", endpoint="https://lrs.example/xapi/"))

@@ -21,10 +21,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from smeb_lti.player_host import AppliedEvent
-from tests.smeb_lti.dashboard.helpers import COMPANY_A, launch, make_app, open_player
-from xapi import outbox
-from xapi.destinations import Destination, save_destination
+from smeb_lti.play.store import AppliedEvent
+from tests.smeb_lti.dashboard.helpers import COMPANY_A, launch, open_player
+from tests.support.app import course_app
+from xapi.delivery import outbox
+from xapi.delivery.destinations import Destination, save_destination
 from xapi.validation import validate_statement
 
 DEEP = "\u2063DEEP\u2063"  # a marker replaced by deeply nested JSON text after serialising
@@ -93,7 +94,7 @@ def mutated_events(draw: st.DrawFn) -> tuple[str, dict[str, str], int]:
 
 @pytest.fixture
 def fuzz_app(migrated_db_url: str, tmp_path: Path) -> Iterator[tuple[Flask, dict[str, Any]]]:
-    app = make_app(migrated_db_url, tmp_path)
+    app = course_app(migrated_db_url, tmp_path)
     with app.extensions["smeb.engine"].begin() as conn:
         save_destination(conn, Destination(name="bht-lrs", endpoint="https://lrs.example.no/xapi/"))
     config = open_player(app.test_client(), launch(app, COMPANY_A, "fuzz"))

@@ -7,23 +7,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from flask import Flask
 
-from tests.smeb_lti.dashboard.helpers import ADMIN, COMPANY_A, COMPANY_C, launch, make_app, open_player, register, staff_client
+from tests.smeb_lti.dashboard.helpers import ADMIN, COMPANY_A, COMPANY_C, launch, open_player, register, staff_client
 
 LMS_A = "https://lms.example.no"
 LMS_C = "https://canvas.instructure.com"
-
-
-@pytest.fixture
-def app(migrated_db_url: str, tmp_path: Path) -> Iterator[Flask]:
-    app = make_app(migrated_db_url, tmp_path)
-    yield app
-    app.extensions["smeb.engine"].dispose()
 
 
 def _ancestors(response: object) -> str:
@@ -124,10 +114,11 @@ def test_a_platform_registered_after_the_origins_were_cached_frames_its_launches
 def test_the_frame_origins_are_cached_not_queried_per_request(app: Flask) -> None:
     from sqlalchemy import event
 
+    from smeb_lti.lti.framing import PLATFORMS
     from smeb_lti.web.headers import FrameOrigins
 
     learner = launch(app, COMPANY_A, "ola")
-    origins = FrameOrigins(app.extensions["smeb.sessions"])
+    origins = FrameOrigins(app.extensions["smeb.sessions"], PLATFORMS)
     statements: list[str] = []
     engine = app.extensions["smeb.engine"]
     listener = lambda *args: statements.append(str(args[2]))  # noqa: E731  # before_cursor_execute(conn, cursor, statement, ...)

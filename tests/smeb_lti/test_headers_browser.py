@@ -7,11 +7,6 @@ and an unregistered site; the LMS and the other site serve the same page, an ifr
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import signal
-import subprocess
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,9 +18,9 @@ from werkzeug.serving import make_server
 
 from smeb_lti.db import migrate, session_scope
 from smeb_lti.lti import registrations
-from tests.smeb_lti.dashboard.helpers import Company, launch, make_app
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.smeb_lti.dashboard.helpers import Company, launch
+from tests.support.app import course_app
+from tests.support.node import require_chromium, run_node
 
 pytestmark = pytest.mark.browser
 
@@ -88,14 +83,13 @@ def _serve(handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
 
 @pytest.fixture
 def servers(tmp_path: Path) -> Iterator[dict[str, str]]:
-    if not shutil.which("chromium") or not (REPO / "node_modules" / "playwright-core").is_dir():
-        pytest.skip("needs Debian's chromium and npm playwright-core")
+    require_chromium()
     handler = type("Framing", (_Framing,), {})
     lms, other = _serve(handler), _serve(handler)
     issuer = f"http://127.0.0.1:{lms.server_port}"
     db_url = f"sqlite:///{tmp_path / 'smeb.db'}"  # headers do not depend on the database
     migrate(db_url)
-    app = make_app(db_url, tmp_path)
+    app = course_app(db_url, tmp_path)
     company = Company(issuer, "client-1", "dep-1", "ctx-1")
     with session_scope(app.extensions["smeb.sessions"]) as session:
         registrations.add(session, registrations.RegistrationInput(
@@ -115,19 +109,7 @@ def servers(tmp_path: Path) -> Iterator[dict[str, str]]:
 
 
 def test_the_player_renders_in_its_lms_frame_without_csp_violations_and_nowhere_else(servers: dict[str, str], tmp_path: Path) -> None:
-    driver = tmp_path / "drive-frames.js"
-    driver.write_text(DRIVER, encoding="utf-8")
-    env = {**os.environ, "SMEB_E2E_LIB": str(REPO / "tests" / "e2e" / "js" / "lib.js"), "NODE_PATH": str(REPO / "node_modules")}
-    process = subprocess.Popen(["node", str(driver), json.dumps(servers)], cwd=REPO, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
-        out, err = process.communicate(timeout=180)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        out, err = process.communicate()
-        pytest.fail(f"the browser driver timed out:\n{err[-3000:]}")
-    assert process.returncode == 0, err[-3000:]
-    result = json.loads(out)
+    result = run_node(tmp_path / "drive-frames.js", servers, source=DRIVER, timeout=180)
     assert result["framedErrors"] == [], "\n".join(result["framedErrors"])  # no CSP violation, no refused request
     assert result["framedReady"] and result["lessonShown"]
     assert result["staffBar"] == "rgb(32, 49, 74)"  # the hashed inline <style> applied

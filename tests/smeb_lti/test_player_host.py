@@ -10,30 +10,31 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Iterator
+from datetime import UTC
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from content import load_course
-from smeb_lti import ags, catalogue
+from content import UnknownModuleError, course_view, load_course
+from content.export import course_to_json
+from content.model import Course
+from content.reader import course_from_json
 from smeb_lti.db import session_scope
+from smeb_lti.lti import ags, launches, registrations
 from smeb_lti.lti import claims as c
-from smeb_lti.lti import launches, registrations
-from smeb_lti.player_host import (
-    EventInvalid,
-    Progress,
-    course_view,
-    index_course,
-    media_paths,
-    parse_event,
-    player_assets,
-    quiz_points,
-)
-from xapi import outbox
-from xapi.destinations import Destination, save_destination
+from smeb_lti.play.answers import quiz_points
+from smeb_lti.play.errors import EventInvalid
+from smeb_lti.play.events import parse_event
+from smeb_lti.play.routes import player_assets
+from smeb_lti.play.store import Progress
+from tests.support.app import COURSE_SETTINGS, dispose, make_app, register_platform
+from xapi.delivery import outbox
+from xapi.delivery.destinations import Destination, save_destination
+from xapi.profile import match_templates
 from xapi.validation import validate_statement
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "courses" / "valid"
@@ -44,22 +45,10 @@ COURSE_IRI = "https://smeb.no/courses/test-all-blocks"
 
 @pytest.fixture
 def app(migrated_db_url: str, tmp_path: Path) -> Iterator[Flask]:
-    from smeb_lti.app import create_app
-
-    app = create_app({
-        "SMEB_DATABASE_URL": migrated_db_url,
-        "SMEB_DATA_DIR": str(tmp_path / "data"),
-        "SMEB_ENV": "development",
-        "SMEB_COURSE_DIRS": str(FIXTURES),
-        "TESTING": True,
-    })
-    with session_scope(app.extensions["smeb.sessions"]) as session:
-        catalogue.install(session, load_course(FIXTURES / "all-blocks"))
-        registrations.add(session, registrations.RegistrationInput(
-            issuer=ISSUER, client_id="client-1", auth_login_url=ISSUER + "/auth", auth_token_url=ISSUER + "/token",
-            key_set_url=ISSUER + "/jwks", deployment_ids=("dep-1",)))
+    app = make_app(migrated_db_url, tmp_path / "data", courses=["all-blocks"], **COURSE_SETTINGS)
+    register_platform(app, ISSUER)
     yield app
-    app.extensions["smeb.engine"].dispose()
+    dispose(app)
 
 
 def _launch(app: Flask, *, sub: str = "learner-1", roles: tuple[str, ...] = ("http://purl.imsglobal.org/vocab/lis/v2/membership#Learner",),
@@ -287,8 +276,6 @@ def test_answers_become_valid_xapi_statements_in_the_outbox(app: Flask) -> None:
 
 
 def test_video_events_become_adl_video_profile_statements_that_match_the_smeb_templates(app: Flask) -> None:
-    from xapi.profile import match_templates
-
     _with_lrs(app)
     launch_id, session = _launch(app), str(uuid.uuid4())
     base = {"blockId": "film", "sessionId": session, "ccEnabled": True, "ccLang": "nb"}
@@ -366,39 +353,36 @@ def test_progress_is_kept_per_registration_user_and_course(app: Flask) -> None:
 # -- pure parts --------------------------------------------------------------------------------
 
 
-def _course() -> dict[str, Any]:
-    from content.export import course_to_dict
-
-    return course_to_dict(load_course(FIXTURES / "all-blocks"))
+def _course() -> Course:
+    """The course as the tool has it installed: written to JSON and read back."""
+    return course_from_json(course_to_json(load_course(FIXTURES / "all-blocks")))
 
 
 def test_quiz_points_count_only_exactly_right_answers() -> None:
-    index = index_course(_course())
-    assert quiz_points(index, {}) == (0, False)
-    assert quiz_points(index, {"q-single": ["a"], "q-multi": ["hierarki"], "q-tf": ["true"]}) == (3, True)
+    course = _course()
+    assert quiz_points(course, {}) == (0, False)
+    assert quiz_points(course, {"q-single": ["a"], "q-multi": ["hierarki"], "q-tf": ["true"]}) == (3, True)
 
 
 def test_media_paths_include_html_images_and_video_files() -> None:
-    paths = media_paths(_course())
+    paths = _course().media_paths()
     assert {"media/diagram.png", "media/clip.mp4", "media/clip.nb.vtt", "media/poster.png"} <= paths
 
 
 def test_course_view_of_an_unknown_module_names_it() -> None:
-    from smeb_lti.player_host import CourseNotInstalled
-
-    with pytest.raises(CourseNotInstalled, match="no module 'm9'"):
+    with pytest.raises(UnknownModuleError, match="no module 'm9'"):
         course_view(_course(), "m9")
 
 
 def test_an_event_time_from_the_future_is_replaced_by_the_server_time() -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    now = datetime(2026, 11, 21, 10, 0, tzinfo=timezone.utc)
-    index = index_course(_course())
-    event = parse_event({"id": str(uuid.uuid4()), "type": "initialized", "time": "2030-01-01T00:00:00Z", "data": {}}, index, now)
+    now = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
+    course = _course()
+    event = parse_event({"id": str(uuid.uuid4()), "type": "initialized", "time": "2030-01-01T00:00:00Z", "data": {}}, course, now)
     assert event.time == now
     with pytest.raises(EventInvalid, match="event id"):
-        parse_event({"id": "1", "type": "initialized"}, index, now)
+        parse_event({"id": "1", "type": "initialized"}, course, now)
 
 
 def test_scores_url_keeps_the_line_items_query() -> None:

@@ -1,4 +1,4 @@
-"""Grades leave through the outbox: :class:`smeb_lti.ags.AgsSender` against the demo LMS over real HTTP.
+"""Grades leave through the outbox: :class:`smeb_lti.lti.ags.AgsSender` against the demo LMS over real HTTP.
 
 The tool and the demo platform run on werkzeug servers on 127.0.0.1 (the platform fetches the
 tool's JWKS to check its client assertions); the tool's database is SQLite or PostgreSQL. The demo
@@ -12,33 +12,37 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from datetime import datetime, timedelta, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
 from alembic import command
+from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import inspect, select
 from werkzeug.serving import make_server
 
 from content import load_course
-from smeb_lti import ags, catalogue
+from smeb_lti.app import create_app
+from smeb_lti.cli import main
+from smeb_lti.courses import catalogue
 from smeb_lti.db import alembic_config, make_engine, migrate, session_scope
-from smeb_lti.demo_platform import (
+from smeb_lti.demo_lms import (
     CONTEXT,
     Tool,
     add_course_link,
     create_platform_app,
     register_tool,
 )
-from smeb_lti.demo_platform import store as platform_store
+from smeb_lti.demo_lms import store as platform_store
+from smeb_lti.lti import ags, launches, registrations
 from smeb_lti.lti import claims as c
-from smeb_lti.lti import launches, registrations
+from smeb_lti.lti.nrps import parse_page, same_service, with_limit
 from smeb_lti.lti.services import lti_services
-from smeb_lti.roster import parse_page, same_service, with_limit
-from xapi import outbox
+from xapi.delivery import outbox
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "courses" / "valid"
 COURSE_IRI = "https://smeb.no/courses/test-all-blocks"
@@ -140,15 +144,13 @@ class Setup:
 
 @pytest.fixture
 def setup(migrated_db_url: str, tmp_path: Path) -> Iterator[Setup]:
-    from smeb_lti.app import create_app
-
     tool_app = create_app({"SMEB_DATABASE_URL": migrated_db_url, "SMEB_DATA_DIR": str(tmp_path / "data"), "SMEB_ENV": "development",
                            "SMEB_LTI_HTTP_TIMEOUT": 5, "SMEB_COURSE_DIRS": str(FIXTURES), "TESTING": True})
     tool = Server(tool_app)
     platform_db = tmp_path / "platform.db"
     platform_app = create_platform_app({"PLATFORM_URL": "http://127.0.0.1:0", "PLATFORM_DB": str(platform_db)})
     platform = Server(platform_app)
-    platform_app.extensions["demo_platform"].base_url = platform.url  # its issuer is its real address
+    platform_app.extensions["demo_lms"].base_url = platform.url  # its issuer is its real address
     spec = Tool("client-1", "dep-1", "SMEB", tool.url + "/lti/login", tool.url + "/lti/launch", tool.url + "/.well-known/jwks.json",
                 (tool.url + "/lti/launch",), tool.url + "/lti/launch")
     register_tool(platform_db, spec)
@@ -247,7 +249,7 @@ def test_completing_a_course_gets_fullygraded_and_completed_accepted_by_a_platfo
 
 
 def test_two_scores_queued_in_the_same_millisecond_get_strictly_later_whole_seconds(setup: Setup) -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     sessions = setup.tool_app.extensions["smeb.sessions"]
     for given, progress in ((4, "InProgress"), (4, "Completed")):
         with session_scope(sessions) as session:  # two transactions, as two worker processes would
@@ -264,7 +266,7 @@ def test_two_scores_queued_in_the_same_millisecond_get_strictly_later_whole_seco
 
 def test_scores_queued_at_once_by_concurrent_transactions_never_share_a_second(setup: Setup) -> None:
     sessions = setup.tool_app.extensions["smeb.sessions"]
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     barrier, errors = threading.Barrier(4), []
 
     def queue(given: int) -> None:
@@ -326,14 +328,10 @@ def test_a_late_score_older_than_one_of_ours_at_the_platform_is_superseded_not_r
 
 
 def test_refused_scores_are_parked_with_the_platforms_answer_and_listed_by_smeb_outbox_parked(setup: Setup) -> None:
-    from click.testing import CliRunner
-
-    from smeb_lti.cli import main
-
     conn = platform_store.connect(setup.platform_db)  # a teacher set a grade at the platform, "in the future"
     with platform_store.transaction(conn):
         platform_store.put_result(conn, 1, {"userId": "demo-ola", "scoreGiven": 5, "scoreMaximum": 5, "activityProgress": "Completed",
-                                            "gradingProgress": "FullyGraded", "timestamp": (datetime.now(timezone.utc) + timedelta(days=1)).isoformat()})
+                                            "gradingProgress": "FullyGraded", "timestamp": (datetime.now(UTC) + timedelta(days=1)).isoformat()})
     conn.close()
     setup.complete(setup.launch())
     setup.queue(user="demo-kari", given=5)  # a teacher's score (an older tool queued those): Moodle answers 400
@@ -441,9 +439,9 @@ def test_only_pages_of_the_same_membership_service_are_followed() -> None:
 
 
 def test_grades_without_quizzes_are_completion() -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    now = datetime(2026, 11, 21, 10, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
     started = ags.grade_for("u", 0, 0, 0.0, False, False, now)
     assert (started["scoreGiven"], started["scoreMaximum"], started["activityProgress"], started["gradingProgress"]) == (0.0, 1.0, "Started", "Pending")
     done = ags.grade_for("u", 0, 0, 1.0, True, False, now)

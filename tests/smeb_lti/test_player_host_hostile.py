@@ -8,24 +8,15 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from smeb_lti.player_host import AppliedEvent
-from tests.smeb_lti.dashboard.helpers import COMPANY_A, launch, make_app, open_player
-from xapi import outbox
-
-
-@pytest.fixture
-def app(migrated_db_url: str, tmp_path: Path) -> Iterator[Flask]:
-    app = make_app(migrated_db_url, tmp_path)
-    yield app
-    app.extensions["smeb.engine"].dispose()
+from smeb_lti.play.store import AppliedEvent
+from tests.smeb_lti.dashboard.helpers import COMPANY_A, launch, open_player
+from xapi.delivery import outbox
 
 
 def _envelope(type_: str, data: Any) -> str:

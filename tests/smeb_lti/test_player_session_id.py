@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask
 
+from smeb_lti.play.tokens import player_session_id
 from tests.smeb_lti.test_player_host import _launch, _outbox, _post, _with_lrs, app  # noqa: F401  (app: fixture)
 from xapi.profile import match_templates
 from xapi.validation import validate_statement
@@ -42,7 +43,5 @@ def test_every_player_statement_carries_the_session_id_of_its_launch(app: Flask)
 
 
 def test_a_replayed_event_rebuilds_the_same_session_id(app: Flask) -> None:  # noqa: F811
-    from smeb_lti.player_host import player_session_id
-
     with app.app_context():
         assert player_session_id("launch-1") == player_session_id("launch-1") != player_session_id("launch-2")

@@ -13,7 +13,6 @@ import base64
 import datetime as dt
 import json
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,20 +21,26 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from flask import Flask
 
-from smeb_lti import privacy
+from smeb_lti.certificates import privacy as certificates_privacy
 from smeb_lti.db import session_scope
 from smeb_lti.lti import claims as c
 from smeb_lti.lti import launches, registrations
+from smeb_lti.privacy import erasure as privacy_erasure
+from smeb_lti.privacy import errors as privacy_errors
+from smeb_lti.privacy import learners as privacy_learners
+from smeb_lti.privacy import outbox as privacy_outbox
+from smeb_lti.privacy import rows as privacy_rows
+from smeb_lti.privacy import subject as privacy_subject
+from smeb_lti.surveys import privacy as surveys_privacy
 from tests.smeb_lti.dashboard.helpers import (
     COMPANY_A,
     RIGHT,
     event,
-    make_app,
     open_player,
     register,
 )
-from xapi import outbox
-from xapi.destinations import Destination, save_destination
+from xapi.delivery import outbox
+from xapi.delivery.destinations import Destination, save_destination
 
 LEARNER_ROLE = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 A = {"sub": "sub-aaa-1c7f", "name": "Aslaug Aasen", "email": "aslaug.aasen@elektro-nord.example"}
@@ -44,12 +49,16 @@ XAPI = {"X-Experience-API-Version": "1.0.3"}
 
 
 @pytest.fixture
-def app(migrated_db_url: str, tmp_path: Path) -> Iterator[Flask]:
-    app = make_app(migrated_db_url, tmp_path, SMEB_XAPI_ACTOR_KEY="test-actor-key-0123456789abcdef")
+def app_config() -> dict[str, Any]:
+    return {"SMEB_XAPI_ACTOR_KEY": "test-actor-key-0123456789abcdef"}
+
+
+@pytest.fixture
+def app(app: Flask) -> Flask:
+    """The suite's ``app`` with an upstream LRS destination."""
     with app.extensions["smeb.engine"].begin() as conn:
         save_destination(conn, Destination(name="bht-lrs", endpoint="https://lrs.example.no/xapi/"))
-    yield app
-    app.extensions["smeb.engine"].dispose()
+    return app
 
 
 def _launch(app: Flask, who: dict[str, str]) -> str:
@@ -85,10 +94,11 @@ def _statements_of(app: Flask, actor_name: str) -> list[dict[str, Any]]:
 
 def _seed(app: Flask, who: dict[str, str], auth: str) -> dict[str, Any]:
     """Everything a learner leaves behind, through the real modules."""
-    from smeb_lti import player_host
     from smeb_lti.forum.store import Post, Profile, Thread
+    from smeb_lti.identity import actor_for
     from smeb_lti.journal.store import JournalEntry, JournalKeyring
-    from smeb_lti.surveys import _answer_token
+    from smeb_lti.play.store import Progress
+    from smeb_lti.surveys.routes import _answer_token
     from smeb_lti.surveys.store import add_survey, save_answer
     from smeb_lti.workshops.store import (
         Attendance,
@@ -107,8 +117,8 @@ def _seed(app: Flask, who: dict[str, str], auth: str) -> dict[str, Any]:
     now = dt.datetime.now(dt.UTC)
     with app.test_request_context(), session_scope(app.extensions["smeb.sessions"]) as session:
         context = launches.get_launch(session, launch_id)
-        actor = player_host.actor_for(context)
-        attempt = session.scalars(sa.select(player_host.Progress.attempt).where(player_host.Progress.subject == who["sub"])).one()
+        actor = actor_for(context)
+        attempt = session.scalars(sa.select(Progress.attempt).where(Progress.subject == who["sub"])).one()
         reg = context.registration_id
         session.add(JournalKeyring(registration_id=reg, subject=who["sub"], version=1, kdf="PBKDF2-SHA256", pass_iterations=600000,
                                    pass_salt="c2FsdA", pass_wrapped="d3JhcHBlZA", recovery_iterations=600000, recovery_salt="c2FsdDI",
@@ -134,7 +144,7 @@ def _seed(app: Flask, who: dict[str, str], auth: str) -> dict[str, Any]:
             first = session.scalars(sa.select(Post).where(Post.thread_id == other.id)).first()
             session.add(Post(thread_id=other.id, parent_id=first.id if first else None, author_id=profile.id, body=f"Svar fra {who['name']}",
                              created_at=now, edited_at=None, hidden=False, statement_id=None))
-        survey = session.scalars(sa.select(privacy._t(session, "survey_surveys").c.id)).first()
+        survey = session.scalars(sa.select(privacy_rows.reflected(session, "survey_surveys").c.id)).first()
         if survey is None:
             survey = add_survey(session, registration_id=reg, deployment_id=context.deployment_id, context_id=context.context_id or "",
                                 template="psych-safety-pulse", frequency="once", starts_on=now.date(), ends_on=now.date()).id
@@ -179,7 +189,7 @@ def _seed(app: Flask, who: dict[str, str], auth: str) -> dict[str, Any]:
     profile_doc = lrs.put("/lrs/smeb/xapi/agents/profile", query_string={"agent": agent, "profileId": "prefs"},
                           data=json.dumps({"lang": "nb"}), headers={"Authorization": auth, "Content-Type": "application/json", **XAPI, "If-None-Match": "*"})
     assert profile_doc.status_code == 204, profile_doc.get_data(as_text=True)
-    from smeb_lti.lrs.cmi5 import create_launch_for_app
+    from smeb_lti.lrs.cmi5_launch import create_launch_for_app
 
     # A cmi5 AU launched for the learner: a session, its LaunchData state and the learner preferences profile.
     create_launch_for_app(app, "smeb", actor, config["courseId"] + "/au-1", "https://kurs.smeb.example/packages/p/index.html",
@@ -206,14 +216,14 @@ def _tables_holding(app: Flask, needles: list[str]) -> dict[str, list[str]]:
     return found
 
 
-def _ref(app: Flask, who: dict[str, str]) -> privacy.SubjectRef:
+def _ref(app: Flask, who: dict[str, str]) -> privacy_subject.SubjectRef:
     with app.extensions["smeb.sessions"]() as session:
-        return privacy.resolve_subject(session, COMPANY_A.issuer, who["sub"], privacy.keys_from_app(app))
+        return privacy_learners.resolve_subject(session, COMPANY_A.issuer, who["sub"], privacy_learners.keys_from_app(app))
 
 
-def _export(app: Flask, ref: privacy.SubjectRef) -> dict[str, Any]:
+def _export(app: Flask, ref: privacy_subject.SubjectRef) -> dict[str, Any]:
     with app.extensions["smeb.sessions"]() as session:
-        document = privacy.export_learner(session, ref)
+        document = privacy_erasure.export_learner(session, ref)
     document.pop("exported_at")
     return document
 
@@ -232,11 +242,11 @@ def test_the_seed_reaches_every_store_that_holds_learners(app: Flask, seeded: di
 
 
 def test_the_survey_token_is_the_one_the_surveys_module_makes(app: Flask, seeded: dict[str, Any]) -> None:
-    from smeb_lti import surveys
+    from smeb_lti.surveys import routes as surveys
 
-    assert privacy.SURVEY_TOKEN_LABEL == surveys.ANSWER_TOKEN_LABEL
+    assert privacy_subject.SURVEY_TOKEN_LABEL == surveys.ANSWER_TOKEN_LABEL
     with app.extensions["smeb.sessions"]() as session:
-        assert len(privacy._survey_answer_ids(session, _ref(app, A))) == 1
+        assert len(surveys_privacy._survey_answer_ids(session, _ref(app, A))) == 1
 
 
 def test_the_export_holds_everything_of_the_learner_and_nothing_of_anyone_else(app: Flask, seeded: dict[str, Any]) -> None:
@@ -245,7 +255,7 @@ def test_the_export_holds_everything_of_the_learner_and_nothing_of_anyone_else(a
     assert not [n for n in _needles(B, seeded["B"]) if n in text]
     assert A["name"] in text and A["email"] in text and seeded["A"]["actor"]["account"]["name"] in text
     stores = document["stores"]
-    assert document["format"] == privacy.FORMAT and document["learner"]["subject"] == A["sub"]
+    assert document["format"] == privacy_erasure.FORMAT and document["learner"]["subject"] == A["sub"]
     assert [launch["claims"]["email"] for launch in stores["lti_launches"]["launches"]] == [A["email"]]
     assert seeded["A"]["launch_id"] not in text  # a bearer secret is not exported
     [progress] = stores["play"]["progress"]
@@ -272,13 +282,13 @@ def test_erasure_removes_the_learner_from_every_table_and_leaves_the_other_learn
     ref_a, ref_b = _ref(app, A), _ref(app, B)
     before_b = _export(app, ref_b)
     with session_scope(app.extensions["smeb.sessions"]) as session:
-        receipt = privacy.erase_learner(session, ref_a, erased_by="ticket-4711")
+        receipt = privacy_erasure.erase_learner(session, ref_a, erased_by="ticket-4711")
     assert _tables_holding(app, _needles(A, seeded["A"])) == {}
     after_b = _export(app, ref_b)
     for document in (before_b, after_b):  # B's reply to A's post loses its parent (the reply itself stays; tested below)
         for post in document["stores"]["forum"]["posts"]:
             post.pop("parent_id")
-    for store in privacy.STORES:
+    for store in privacy_erasure.stores():
         assert after_b["stores"][store.name] == before_b["stores"][store.name], store.name
     with app.extensions["smeb.engine"].connect() as conn:  # documents are found by hash: what is left is exactly B's
         assert conn.execute(sa.text("SELECT count(*) FROM lrs_documents")).scalar() == len(after_b["stores"]["lrs"]["tenants"]["smeb"]["documents"])
@@ -287,7 +297,7 @@ def test_erasure_removes_the_learner_from_every_table_and_leaves_the_other_learn
     assert receipt.voids_queued == seeded["A"]["delivered"] > 0
     assert receipt.counts["play"] >= 1 and receipt.counts["lrs"] >= len(seeded["A"]["statements"]) and receipt.counts["certificates"] == 1
     with app.extensions["smeb.sessions"]() as session:
-        [stored] = privacy.list_receipts(session)
+        [stored] = privacy_erasure.list_receipts(session)
     assert stored.id == receipt.id and stored.erased_by == "ticket-4711" and stored.counts == receipt.counts
 
 
@@ -295,7 +305,7 @@ def test_a_thread_with_other_peoples_replies_stays_under_an_erased_author(app: F
     from smeb_lti.forum.store import Post, Profile, Thread
 
     with session_scope(app.extensions["smeb.sessions"]) as session:
-        privacy.erase_learner(session, _ref(app, A), erased_by="ops")
+        privacy_erasure.erase_learner(session, _ref(app, A), erased_by="ops")
     with app.extensions["smeb.sessions"]() as session:
         threads = {t.title: t for t in session.scalars(sa.select(Thread))}
         assert set(threads) == {"(slettet)", f"Spørsmål fra {B['name']}"}
@@ -308,7 +318,7 @@ def test_a_thread_with_other_peoples_replies_stays_under_an_erased_author(app: F
 
 def test_after_erasure_the_lrs_answers_nothing_about_the_learner(app: Flask, seeded: dict[str, Any]) -> None:
     with session_scope(app.extensions["smeb.sessions"]) as session:
-        privacy.erase_learner(session, _ref(app, A), erased_by="ops")
+        privacy_erasure.erase_learner(session, _ref(app, A), erased_by="ops")
     client, auth = app.test_client(), seeded["auth"]["header"]
     for who in ("A", "B"):
         actor = json.dumps(seeded[who]["actor"])
@@ -341,69 +351,69 @@ def _post_with_attachment(app: Flask, auth: str, actor: dict[str, Any], data: by
 
 
 def test_erasure_removes_the_learners_attachments_but_keeps_one_another_statement_still_uses(app: Flask, seeded: dict[str, Any]) -> None:
-    from smeb_lti.lrs import store
+    from smeb_lti.lrs import tables
 
     auth = seeded["auth"]["header"]
     _post_with_attachment(app, auth, seeded["A"]["actor"], b"A's own action plan")
     _post_with_attachment(app, auth, seeded["A"]["actor"], b"the shared template")
     _post_with_attachment(app, auth, seeded["B"]["actor"], b"the shared template")
     with session_scope(app.extensions["smeb.sessions"]) as session:
-        privacy.erase_learner(session, _ref(app, A), erased_by="ops")
+        privacy_erasure.erase_learner(session, _ref(app, A), erased_by="ops")
     with app.extensions["smeb.engine"].connect() as conn:
-        kept = {bytes(c) for c in conn.execute(sa.select(store.attachments.c.content)).scalars()}
+        kept = {bytes(c) for c in conn.execute(sa.select(tables.attachments.c.content)).scalars()}
     assert kept == {b"the shared template"}
 
 
 def test_erasure_revokes_the_certificate_and_strips_its_personal_data(app: Flask, seeded: dict[str, Any]) -> None:
     with app.extensions["smeb.sessions"]() as session:
-        [cert_id] = privacy._certificate_ids(session, _ref(app, A))
+        [cert_id] = certificates_privacy.certificate_ids(session, _ref(app, A))
     client = app.test_client()
     assert client.get(f"/verify/{cert_id}/status.json").get_json()["status"] == "valid"
     with session_scope(app.extensions["smeb.sessions"]) as session:
-        privacy.erase_learner(session, _ref(app, A), erased_by="ops")
+        privacy_erasure.erase_learner(session, _ref(app, A), erased_by="ops")
     status = client.get(f"/verify/{cert_id}/status.json").get_json()
     assert status["status"] == "revoked" and status["reason"] == "erased-on-request" and A["name"] not in json.dumps(status)
 
 
 def test_erasure_sends_voiding_statements_only_for_what_may_have_reached_the_customers_lrs(app: Flask, seeded: dict[str, Any]) -> None:
     with session_scope(app.extensions["smeb.sessions"]) as session:
-        privacy.erase_learner(session, _ref(app, A), erased_by="ops")
+        privacy_erasure.erase_learner(session, _ref(app, A), erased_by="ops")
     with app.extensions["smeb.engine"].connect() as conn:
         payloads = [json.loads(p) for p in conn.execute(
             sa.select(outbox.outbox_table.c.payload).where(outbox.outbox_table.c.kind == "lrs")).scalars()]
     voids = [p for p in payloads if p["verb"]["id"] == "http://adlnet.gov/expapi/verbs/voided"]
     delivered = {s["id"] for s in seeded["A"]["statements"][: len(seeded["A"]["statements"]) // 2]}
     assert {v["object"]["id"] for v in voids} == delivered
-    assert all(v["actor"] == privacy.ERASURE_AGENT and v["id"] == privacy.void_statement_id(v["object"]["id"]) for v in voids)
+    assert all(v["actor"] == privacy_outbox.ERASURE_AGENT and v["id"] == privacy_outbox.void_statement_id(v["object"]["id"]) for v in voids)
 
 
 def test_erasure_is_all_or_nothing_when_one_store_fails(app: Flask, seeded: dict[str, Any]) -> None:
-    from xapi import builders
+    from xapi import statements as builders
 
     ref = _ref(app, A)
     target = seeded["A"]["statements"][0]["id"]  # delivered: the eraser will queue its voiding statement
     with session_scope(app.extensions["smeb.sessions"]) as session:
         # Someone voided it already under the id the eraser uses: the outbox's unique (destination, item) refuses the second row.
-        outbox.enqueue(session, builders.voided(privacy.ERASURE_AGENT, str(uuid.uuid4()), statement_id=privacy.void_statement_id(target)),
+        outbox.enqueue(session, builders.voided(privacy_outbox.ERASURE_AGENT, str(uuid.uuid4()), statement_id=privacy_outbox.void_statement_id(target)),
                        ["bht-lrs"])
     before = _export(app, ref)
-    with pytest.raises(privacy.ErasureFailed, match="outbox"), session_scope(app.extensions["smeb.sessions"]) as session:
-        privacy.erase_learner(session, ref, erased_by="ops")
+    with pytest.raises(privacy_errors.ErasureFailed, match="outbox"), session_scope(app.extensions["smeb.sessions"]) as session:
+        privacy_erasure.erase_learner(session, ref, erased_by="ops")
     assert _export(app, ref) == before  # the stores erased before the outbox (LRS, launches, progress, forum...) are back
     with app.extensions["smeb.sessions"]() as session:
-        assert privacy.list_receipts(session) == []
+        assert privacy_erasure.list_receipts(session) == []
 
 
 def test_keeping_certificates_at_the_learners_wish_leaves_them_verifiable(app: Flask, seeded: dict[str, Any]) -> None:
     with session_scope(app.extensions["smeb.sessions"]) as session:
-        receipt = privacy.erase_learner(session, _ref(app, A), erased_by="ops", keep_certificates=True)
+        receipt = privacy_erasure.erase_learner(session, _ref(app, A), erased_by="ops", keep_certificates=True)
     assert receipt.certificates_kept and "certificates" not in receipt.counts
     assert set(_tables_holding(app, _needles(A, seeded["A"]))) == {"cert_certificates"}
 
 
 def test_an_unknown_issuer_is_refused_with_where_to_look(app: Flask) -> None:
-    with app.extensions["smeb.sessions"]() as session, pytest.raises(privacy.UnknownLearner, match="smeb platform list"):
-        privacy.resolve_subject(session, "https://nowhere.example", "x", privacy.keys_from_app(app))
+    with app.extensions["smeb.sessions"]() as session, pytest.raises(privacy_errors.UnknownLearner, match="smeb platform list"):
+        privacy_learners.resolve_subject(session, "https://nowhere.example", "x", privacy_learners.keys_from_app(app))
 
 
 # -- the CLI -------------------------------------------------------------------------------------

@@ -17,7 +17,9 @@ from flask import Flask
 
 from smeb_lti.lti import registrations
 from smeb_lti.lti.dynamic_registration import _is_private
-from tests.lti_platform_keys import PlatformServer, PlatformSim
+from smeb_lti.settings import update_settings
+from tests.support.app import dispose, make_app
+from tests.support.lti_platform import PlatformServer, PlatformSim
 
 
 @pytest.fixture
@@ -34,11 +36,9 @@ def config(migrated_db_url: str, tmp_path: Path) -> dict[str, Any]:
 
 @pytest.fixture
 def app(config: dict[str, Any]) -> Iterator[Flask]:
-    from smeb_lti.app import create_app
-
-    app = create_app(config)
+    app = make_app(**config)
     yield app
-    app.extensions["smeb.engine"].dispose()
+    dispose(app)
 
 
 def _register(app: Flask, platform: PlatformSim, **extra: str) -> tuple[int, str]:
@@ -92,7 +92,7 @@ def test_an_operator_url_without_allow_private_names_the_option_for_an_lms_on_a_
     assert status == 403 and "smeb platform register-url --allow-private" in page and "SMEB_DYNREG_ALLOW_PRIVATE=1" in page
     assert platform.requests == [] and _registered(app) == 0
     # The refusal did not use the URL up: once the environment allows private addresses, it still works.
-    app.config["SMEB_DYNREG_ALLOW_PRIVATE"] = "1"
+    update_settings(app, {"SMEB_DYNREG_ALLOW_PRIVATE": "1"})
     assert _register(app, platform, smeb_token=token)[0] == 200
 
 
@@ -107,15 +107,15 @@ def test_register_url_help_and_output_name_the_moodle_steps(config: dict[str, An
 
 
 def test_an_allowed_origin_on_loopback_is_still_refused_unless_private_targets_are_allowed(app: Flask, platform: PlatformSim) -> None:
-    app.config["SMEB_DYNREG_ALLOWED_ORIGINS"] = platform.issuer
+    update_settings(app, {"SMEB_DYNREG_ALLOWED_ORIGINS": platform.issuer})
     status, page = _register(app, platform)
     assert status == 403 and "loopback or private address" in page and platform.requests == []
-    app.config["SMEB_DYNREG_ALLOW_PRIVATE"] = "1"
+    update_settings(app, {"SMEB_DYNREG_ALLOW_PRIVATE": "1"})
     assert _register(app, platform)[0] == 200 and _registered(app) == 1
 
 
 def test_the_operators_registration_url_works_once(app: Flask, platform: PlatformSim, config: dict[str, Any]) -> None:
-    app.config["SMEB_DYNREG_ALLOW_PRIVATE"] = "1"
+    update_settings(app, {"SMEB_DYNREG_ALLOW_PRIVATE": "1"})
     url = _operator_url(config)
     assert url.startswith("https://kurs.smeb.test/lti/register?smeb_token=")
     token = parse_qs(urlsplit(url).query)["smeb_token"][0]
@@ -128,7 +128,7 @@ def test_the_operators_registration_url_works_once(app: Flask, platform: Platfor
 
 
 def test_a_made_up_or_expired_token_is_refused(app: Flask, platform: PlatformSim, config: dict[str, Any]) -> None:
-    app.config["SMEB_DYNREG_ALLOW_PRIVATE"] = "1"
+    update_settings(app, {"SMEB_DYNREG_ALLOW_PRIVATE": "1"})
     assert _register(app, platform, smeb_token="guessed")[0] == 403
     token = parse_qs(urlsplit(_operator_url(config)).query)["smeb_token"][0]
     with app.extensions["smeb.engine"].begin() as conn:
@@ -138,7 +138,7 @@ def test_a_made_up_or_expired_token_is_refused(app: Flask, platform: PlatformSim
 
 
 def test_a_failed_registration_does_not_use_up_the_operators_url(app: Flask, platform: PlatformSim, config: dict[str, Any]) -> None:
-    app.config["SMEB_DYNREG_ALLOW_PRIVATE"] = "1"
+    update_settings(app, {"SMEB_DYNREG_ALLOW_PRIVATE": "1"})
     token = parse_qs(urlsplit(_operator_url(config)).query)["smeb_token"][0]
     assert _register(app, platform, smeb_token=token, registration_token="wrong")[0] == 502  # the LMS refused its own token
     assert _register(app, platform, smeb_token=token)[0] == 200

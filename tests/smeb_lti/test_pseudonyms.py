@@ -19,12 +19,13 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from flask import Flask
 
-from smeb_lti import privacy
 from smeb_lti.db import session_scope
-from tests.smeb_lti.dashboard.helpers import COMPANY_A, COMPANY_B, complete, launch, make_app
-from xapi import outbox
+from smeb_lti.privacy import pseudonyms as privacy_pseudonyms
+from tests.smeb_lti.dashboard.helpers import COMPANY_A, COMPANY_B, complete, launch
+from tests.support.app import course_app
 from xapi.actors import legacy_account_name
-from xapi.destinations import Destination, save_destination
+from xapi.delivery import outbox
+from xapi.delivery.destinations import Destination, save_destination
 
 ACTOR_KEY = "test-actor-key-0123456789abcdef"
 PERSON = "user-4711"
@@ -37,7 +38,7 @@ def app(migrated_db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("SMEB_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("SMEB_XAPI_ACTOR_KEY", ACTOR_KEY)
     monkeypatch.delenv("SMEB_LRS_UPSTREAMS", raising=False)
-    app = make_app(migrated_db_url, tmp_path, SMEB_XAPI_ACTOR_KEY=ACTOR_KEY)
+    app = course_app(migrated_db_url, tmp_path, SMEB_XAPI_ACTOR_KEY=ACTOR_KEY)
     with app.extensions["smeb.engine"].begin() as conn:
         save_destination(conn, Destination(name="bht-lrs", endpoint="https://lrs.example.no/xapi/"))
     yield app
@@ -50,14 +51,14 @@ def _payloads(app: Flask) -> list[dict[str, Any]]:
 
 
 def _ids_by_company(app: Flask) -> dict[str, str]:
-    from smeb_lti import player_host
+    from smeb_lti.identity import actor_for
     from smeb_lti.lti import launches
 
     found = {}
     for company in (COMPANY_A, COMPANY_B):
         launch_id = launch(app, company, PERSON)
         with app.test_request_context(), session_scope(app.extensions["smeb.sessions"]) as session:
-            found[company.context_id] = player_host.actor_for(launches.get_launch(session, launch_id))["account"]["name"]
+            found[company.context_id] = actor_for(launches.get_launch(session, launch_id))["account"]["name"]
     return found
 
 
@@ -74,7 +75,7 @@ def test_one_person_in_two_companies_has_two_unrelated_ids_and_export_erase_and_
     assert PERSON not in text and legacy not in text
 
     # A record from before the upgrade, under the legacy id, already sent to the customer's LRS.
-    from xapi import builders as xb
+    from xapi import statements as xb
 
     old = xb.voided({"objectType": "Agent", "account": {"homePage": COMPANY_A.issuer, "name": legacy}},
                     "7d2b8a3e-0b64-4f86-9a55-7f3c1e2d4b61")
@@ -117,12 +118,12 @@ def test_one_person_in_two_companies_has_two_unrelated_ids_and_export_erase_and_
     text = json.dumps(left)
     assert not [n for n in (PERSON, legacy, ids["ctx-a"], ids["ctx-b"]) if n in text]
     with session_scope(app.extensions["smeb.sessions"]) as session:
-        assert privacy.pseudonym_links(session) == []
+        assert privacy_pseudonyms.pseudonym_links(session) == []
 
 
 def test_a_certificate_issued_from_the_command_line_names_the_learner_by_the_same_pseudonym(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
     from smeb_lti.cli import main
-    from tests.conftest import FIXTURES
+    from tests.support.paths import FIXTURES
 
     ids = _ids_by_company(app)  # registers the platform (with its deployment) and stores launches
     monkeypatch.setenv("SMEB_PUBLIC_URL", "https://kurs.smeb.example")

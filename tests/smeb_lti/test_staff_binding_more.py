@@ -23,17 +23,17 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
-from content import load_course
-from smeb_lti import catalogue
 from smeb_lti.db import session_scope
 from smeb_lti.lti import binding
+from smeb_lti.settings import update_settings
 from smeb_lti.surveys import store as survey_store
-from smeb_lti.surveys.web import csrf_token
+from smeb_lti.surveys.pages import csrf_token
 from smeb_lti.workshops import store as ws_store
-from tests.lti_platform_keys import LTI, PlatformServer
 from tests.smeb_lti.lti.conftest import Lms, launch_id_of, register
 from tests.smeb_lti.lti.nrps_platform import LEARNER, NrpsPlatform
 from tests.smeb_lti.lti.test_staff_binding import HTTPS, _cookieless_staff_launch
+from tests.support.app import COURSE_SETTINGS, dispose, make_app
+from tests.support.lti_platform import LTI, PlatformServer
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "courses" / "valid"
 # What a leaked page must never show: the participants' names and e-mail addresses (the platform sends both).
@@ -45,16 +45,10 @@ PULSE = {"q-unsure": "4", "q-mistakes": "4", "q-speak-up": "4", "q-stop-work": "
 
 @pytest.fixture
 def app(migrated_db_url: str, tmp_path: Path) -> Iterator[Flask]:
-    from smeb_lti.app import create_app
-
-    app = create_app({
-        "SMEB_DATABASE_URL": migrated_db_url, "SMEB_DATA_DIR": str(tmp_path / "data"), "SMEB_ENV": "development",
-        "SMEB_COURSE_DIRS": str(FIXTURES), "SMEB_TODAY": "2026-11-02", "SMEB_LTI_HTTP_TIMEOUT": 5, "TESTING": True,
-    })
-    with session_scope(app.extensions["smeb.sessions"]) as session:
-        catalogue.install(session, load_course(FIXTURES / "all-blocks"))
+    app = make_app(migrated_db_url, tmp_path / "data", courses=["all-blocks"], **COURSE_SETTINGS,
+                   SMEB_TODAY="2026-11-02", SMEB_LTI_HTTP_TIMEOUT=5)
     yield app
-    app.extensions["smeb.engine"].dispose()
+    dispose(app)
 
 
 @pytest.fixture
@@ -169,7 +163,7 @@ def test_leaked_survey_results_get_the_403_page_and_no_answers(app: Flask, world
         browser = app.test_client()
         answered = browser.post(f"/app/{learner}/surveys/{world.survey}", data={"csrf": _token(app, learner), **PULSE, "q-learn": str(1 + i % 5)})
         assert answered.status_code == 303, _text(answered)[:500]
-    app.config["SMEB_TODAY"] = "2026-11-09"  # the period has closed: six answers are shown
+    update_settings(app, {"SMEB_TODAY": "2026-11-09"})  # the period has closed: six answers are shown
     url = f"/app/{world.admin}/surveys/{world.survey}/results"
     _leaked_and_own(world.admin_browser, app, url, 'data-n="6"')
     leaked = _text(app.test_client().get(url))

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from click.testing import CliRunner
@@ -12,8 +12,8 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from content import load_course
-from smeb_lti.catalogue import CatalogueConflictError, InstalledCourse, install, installed, remove
 from smeb_lti.cli import main
+from smeb_lti.courses.catalogue import CatalogueConflictError, InstalledCourse, install, installed, remove
 from smeb_lti.db import make_engine, migrate, session_scope
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "courses"
@@ -63,17 +63,15 @@ def test_two_courses_cannot_share_an_iri(factory: sessionmaker[Session], tmp_pat
     shutil.copytree(FIXTURES / "valid" / "all-blocks", twin)
     with session_scope(factory) as session:
         install(session, load_course(FIXTURES / "valid" / "all-blocks"))
-    with pytest.raises(CatalogueConflictError, match="already installed as 'all-blocks'"):
-        with session_scope(factory) as session:
-            install(session, load_course(twin))
+    with pytest.raises(CatalogueConflictError, match="already installed as 'all-blocks'"), session_scope(factory) as session:
+        install(session, load_course(twin))
 
 
 def test_a_failed_transaction_leaves_nothing_behind(factory: sessionmaker[Session]) -> None:
-    with pytest.raises(RuntimeError):
-        with session_scope(factory) as session:
-            install(session, load_course(FIXTURES / "valid" / "all-blocks"))
-            session.flush()
-            raise RuntimeError("the learner event failed")
+    with pytest.raises(RuntimeError), session_scope(factory) as session:
+        install(session, load_course(FIXTURES / "valid" / "all-blocks"))
+        session.flush()
+        raise RuntimeError("the learner event failed")
     with factory() as session:
         assert session.scalars(select(InstalledCourse)).all() == []
 

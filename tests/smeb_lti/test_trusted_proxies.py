@@ -8,7 +8,7 @@ import pytest
 from flask import Flask, request
 
 from smeb_lti.app import create_app
-from smeb_lti.config import ConfigError
+from smeb_lti.settings import SettingsError
 
 
 def _app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, proxies: str | None) -> Flask:
@@ -38,5 +38,5 @@ def test_behind_one_trusted_proxy_the_client_address_and_scheme_come_from_it(tmp
 
 @pytest.mark.parametrize("value", ["yes", "-1", "6", "1.5"])
 def test_a_bad_value_refuses_to_start_naming_the_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str) -> None:
-    with pytest.raises(ConfigError, match="SMEB_TRUSTED_PROXIES"):
+    with pytest.raises(SettingsError, match="SMEB_TRUSTED_PROXIES"):
         _app(tmp_path, monkeypatch, value)

@@ -1,4 +1,4 @@
-"""xapi.client against the real Ralph LRS and against real scripted servers on 127.0.0.1."""
+"""xapi.delivery.client against the real Ralph LRS and against real scripted servers on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -7,18 +7,12 @@ import json
 import socket
 import threading
 import uuid
+from collections.abc import Callable
 
 import pytest
 
-from tests.ralph import (  # noqa: F401  (fixtures)
-    RalphServer,
-    free_port,
-    ralph_rejects_this_statement,
-    ralph_session,
-    sample_statement,
-    scripted_lrs,
-)
-from xapi.client import (
+from tests.support.ralph import RalphServer, ScriptedLrs, free_port, ralph_rejects_this_statement, sample_statement
+from xapi.delivery.client import (
     LrsClient,
     LrsCredentialsError,
     LrsProtocolError,
@@ -27,7 +21,10 @@ from xapi.client import (
     classify_status,
     serialize_statement,
 )
-from xapi.outbox import prepare_statement
+from xapi.delivery.outbox import prepare_statement
+
+#: The ``scripted_lrs`` fixture: starts an LRS that answers as scripted.
+StartLrs = Callable[..., ScriptedLrs]
 
 pytestmark = pytest.mark.ralph
 
@@ -122,7 +119,7 @@ def test_a_server_that_never_answers_times_out_as_retryable() -> None:
     assert result.outcome is Outcome.RETRYABLE and "timeout" in result.detail
 
 
-def test_every_request_names_the_xapi_version_and_authenticates_on_one_reused_connection(scripted_lrs) -> None:  # type: ignore[no-untyped-def]
+def test_every_request_names_the_xapi_version_and_authenticates_on_one_reused_connection(scripted_lrs: StartLrs) -> None:
     server = scripted_lrs({"*": [(200, ["x"])]})
     with LrsClient(server.endpoint, username="key", password="sécret", version="2.0.0") as client:
         for n in range(3):
@@ -134,14 +131,14 @@ def test_every_request_names_the_xapi_version_and_authenticates_on_one_reused_co
     assert len({r["peer"] for r in server.seen}) == 1  # same client port: the connection was reused
 
 
-def test_an_endpoint_without_a_trailing_slash_still_posts_below_it(scripted_lrs) -> None:  # type: ignore[no-untyped-def]
+def test_an_endpoint_without_a_trailing_slash_still_posts_below_it(scripted_lrs: StartLrs) -> None:
     server = scripted_lrs({"*": [(204, b"")]})
     with LrsClient(server.endpoint.rstrip("/"), username="k", password="s") as client:
         assert client.send_statements([_prepared()]).ok
     assert server.seen[0]["path"] == "/xAPI/statements"
 
 
-def test_the_body_sent_is_exactly_the_stored_payloads(scripted_lrs) -> None:  # type: ignore[no-untyped-def]
+def test_the_body_sent_is_exactly_the_stored_payloads(scripted_lrs: StartLrs) -> None:
     server = scripted_lrs({"*": [(200, [])]})
     payloads = [serialize_statement(_prepared(n)) for n in range(3)]
     with LrsClient(server.endpoint, username="k", password="s") as client:
@@ -150,7 +147,7 @@ def test_the_body_sent_is_exactly_the_stored_payloads(scripted_lrs) -> None:  # 
     assert server.seen[0]["body"] == server.seen[1]["body"] == batch_body(payloads)
 
 
-def test_an_lrs_answering_non_json_to_a_query_is_a_protocol_error(scripted_lrs) -> None:  # type: ignore[no-untyped-def]
+def test_an_lrs_answering_non_json_to_a_query_is_a_protocol_error(scripted_lrs: StartLrs) -> None:
     server = scripted_lrs({"*": [(200, b"<html>proxy login</html>")]})
     with LrsClient(server.endpoint, username="k", password="s") as client, pytest.raises(LrsProtocolError, match="non-JSON"):
         client.get_json("statements")
@@ -174,7 +171,7 @@ def test_ids_we_set_are_uuids_and_timestamps_are_utc_milliseconds() -> None:
 
 
 @pytest.mark.parametrize("status", [200, 422, 503])
-def test_on_sent_is_called_exactly_once_whatever_the_answer(scripted_lrs, status: int) -> None:  # type: ignore[no-untyped-def]
+def test_on_sent_is_called_exactly_once_whatever_the_answer(scripted_lrs: StartLrs, status: int) -> None:
     server = scripted_lrs({"*": [(status, {"detail": "scripted"})]})
     calls: list[int] = []
     with LrsClient(server.endpoint, username="k", password="s") as client:

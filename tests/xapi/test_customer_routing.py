@@ -8,7 +8,7 @@ import pytest
 
 from xapi.actors import customer_key, legacy_account_name, opaque_account_name, pseudonymous_actor
 from xapi.customers import CustomerMatch, CustomerScope, CustomerScopeError
-from xapi.destinations import Destination, DestinationConfigError, parse_upstreams, route
+from xapi.delivery.destinations import Destination, DestinationConfigError, parse_upstreams, route
 
 LMS = "https://lms.example.no"
 CANVAS = "https://canvas.instructure.com"

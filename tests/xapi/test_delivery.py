@@ -1,25 +1,22 @@
-"""xapi.delivery in-process: the real Ralph LRS, the real database (SQLite and PostgreSQL)."""
+"""xapi.delivery.worker in-process: the real Ralph LRS, the real database (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 import pytest
 from sqlalchemy import Engine, select
 
 from smeb_lti.db import make_engine
-from tests.ralph import (  # noqa: F401
-    RalphServer,
-    free_port,
-    ralph,
-    ralph_rejects_this_statement,
-    sample_statement,
-    scripted_lrs,
-)
-from xapi import outbox
-from xapi.delivery import DeliveryPolicy, Worker, backoff_delay
-from xapi.destinations import Destination
+from tests.support.ralph import RalphServer, ScriptedLrs, free_port, ralph_rejects_this_statement, sample_statement
+from xapi.delivery import outbox
+from xapi.delivery.destinations import Destination
+from xapi.delivery.sender import Batch, DeliveryPolicy, PassStats, backoff_delay
+from xapi.delivery.worker import Worker
+
+#: The ``scripted_lrs`` fixture: starts an LRS that answers as scripted.
+StartLrs = Callable[..., ScriptedLrs]
 
 pytestmark = pytest.mark.ralph
 T = outbox.outbox_table
@@ -42,7 +39,9 @@ def _statuses(engine: Engine) -> dict[str, str]:
 
 
 def test_backoff_is_full_jitter_below_a_capped_exponential_bound() -> None:
-    top = lambda low, high: high
+    def top(low: float, high: float) -> float:
+        return high
+
     assert [backoff_delay(n, 1.0, 60.0, top) for n in range(8)] == [1, 2, 4, 8, 16, 32, 60, 60]
     assert backoff_delay(10_000, 1.0, 60.0, top) == 60  # no overflow for a row retried for months
     rng = random.Random(7)
@@ -92,7 +91,7 @@ def test_a_statement_ralph_already_holds_under_its_id_counts_as_delivered(engine
     with engine.begin() as conn:
         statement_id = outbox.enqueue(conn, sample_statement(1), ["ralph"])
         payload = conn.execute(select(T.c.payload)).scalar_one()
-    from xapi.client import LrsClient
+    from xapi.delivery.client import LrsClient
 
     with LrsClient(ralph.endpoint, username=ralph.username, password=ralph.password) as client:
         different = payload.replace('"completion":true', '"completion":false')
@@ -127,7 +126,7 @@ def test_rows_for_a_destination_nobody_configured_are_reported_not_dropped(engin
     assert "'gone'" in stats.errors[0] and set(_statuses(engine).values()) == {"pending"}
 
 
-def test_a_server_error_in_the_middle_of_isolating_a_bad_statement_keeps_the_rest_pending(engine: Engine, scripted_lrs) -> None:  # type: ignore[no-untyped-def]
+def test_a_server_error_in_the_middle_of_isolating_a_bad_statement_keeps_the_rest_pending(engine: Engine, scripted_lrs: StartLrs) -> None:
     server = scripted_lrs({"*": [(400, {"detail": "one is bad"}), (503, {"detail": "now down"})]})
     with engine.begin() as conn:
         for n in range(10):
@@ -152,3 +151,39 @@ def test_after_a_failed_batch_no_row_stays_leased_so_nothing_waits_for_a_lease_t
         attempts = sorted(conn.execute(select(T.c.attempts)).scalars())
     assert leased == []  # the batch claimed ahead while the first was in flight was given back
     assert attempts == [0] * 150 + [1] * 100
+
+
+class _RecordingSender:
+    """A sender for another kind of destination: what the LTI tool's AGS sender plugs in."""
+
+    kind = "ags"
+    policy = DeliveryPolicy(batch_size=3)
+
+    def __init__(self) -> None:
+        self.batches: list[tuple[str, list[str]]] = []
+
+    def destinations(self, waiting: Sequence[str], stats: PassStats) -> list[str]:
+        return list(waiting)
+
+    def send(self, destination: str, batch: Batch) -> PassStats:
+        self.batches.append((destination, [row.item_id for row in batch.rows]))
+        first, *rest = batch.rows
+        batch.delivered([first.id])
+        if rest:
+            batch.park([row.id for row in rest], "refused")
+        return PassStats(requests=1, delivered=1, parked=len(rest))
+
+    def close(self) -> None:
+        pass
+
+
+def test_one_worker_loop_serves_a_registered_sender_for_its_kind_only(engine: Engine) -> None:
+    with engine.begin() as conn:
+        mine = [outbox.enqueue(conn, sample_statement(n), [Destination("ags:7", "https://lms.example/", kind="ags")]) for n in range(4)]
+        lrs_row = outbox.enqueue(conn, sample_statement(9), ["ralph"])
+    sender = _RecordingSender()
+    with Worker(engine, senders=[sender]) as worker:  # no LRS sender: the xAPI rows are not this pass's business
+        stats = worker.run_once()
+    assert sender.batches == [("ags:7", mine[:3]), ("ags:7", mine[3:])]  # batches of the sender's own size
+    assert (stats.requests, stats.delivered, stats.parked, stats.errors) == (2, 2, 2, [])
+    assert _statuses(engine) == {mine[0]: "delivered", mine[1]: "parked", mine[2]: "parked", mine[3]: "delivered", lrs_row: "pending"}

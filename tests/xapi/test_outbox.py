@@ -1,4 +1,4 @@
-"""xapi.outbox on SQLite and PostgreSQL (the ``migrated_db_url`` fixture runs every migration)."""
+"""xapi.delivery.outbox on SQLite and PostgreSQL (the ``migrated_db_url`` fixture runs every migration)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import Engine, inspect, select
 
 from smeb_lti.db import make_engine
-from tests.ralph import sample_statement
-from xapi import outbox
-from xapi.destinations import (
+from tests.support.ralph import sample_statement
+from xapi.delivery import outbox, tables
+from xapi.delivery.destinations import (
     Destination,
     DestinationConfigError,
     load_destinations,
@@ -39,7 +39,7 @@ def _rows(engine: Engine) -> list[dict]:
 
 def test_the_migration_creates_the_tables_the_code_declares(engine: Engine) -> None:
     inspector = inspect(engine)
-    for table in (outbox.outbox_table, outbox.destinations_table):
+    for table in (tables.outbox_table, tables.destinations_table):
         assert {c["name"] for c in inspector.get_columns(table.name)} == set(table.c.keys())
     assert "ix_xapi_outbox_due" in {i["name"] for i in inspector.get_indexes("xapi_outbox")}
 
@@ -154,7 +154,7 @@ def test_destinations_come_from_the_database_and_the_environment_wins(engine: En
         save_destination(conn, Destination("archive", "https://archive.example/xapi/", "k", "a", server_filters=False))
     env = {"SMEB_LRS_UPSTREAMS": json.dumps([{"name": "bht", "endpoint": "https://new.example/xapi/", "username": "k", "password": "pw-7f3a"}])}
     with engine.connect() as conn:
-        found = load_destinations(conn, env)
+        found = load_destinations(conn, env["SMEB_LRS_UPSTREAMS"])
     assert found["bht"].endpoint == "https://new.example/xapi/" and found["bht"].password == "pw-7f3a"
     assert found["archive"].server_filters is False
     assert "pw-7f3a" not in repr(found["bht"])  # the password is not logged by accident
@@ -216,7 +216,8 @@ def test_the_delivery_modules_import_nothing_of_smeb_lti_nor_flask() -> None:
 
     code = (
         "import sys; sys.modules['flask'] = None; sys.modules['smeb_lti'] = None; "
-        "import xapi.outbox, xapi.delivery, xapi.client, xapi.query, xapi.destinations"
+        "import xapi.delivery.outbox, xapi.delivery.worker, xapi.delivery.client, xapi.delivery.query, xapi.delivery.destinations, "
+        "xapi.delivery.sender, xapi.delivery.lrs_sender, xapi.delivery.tables"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr

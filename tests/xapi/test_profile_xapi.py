@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from xapi import builders as b
+from xapi import statements as b
 from xapi.constants import MINTED_IRIS, REUSED_IRIS, SMEB_BASE, SMEB_PROFILE, SMEB_PROFILE_VERSION, Cmi5
 from xapi.errors import ProfileError
 from xapi.profile import evaluate_location, load_profile, match_templates, profile_problems, template_failures
@@ -161,10 +161,25 @@ def test_all_rule_rejects_wrong_success_value() -> None:
 
 
 def test_none_rule_rejects_moveon_on_initialized() -> None:
-    session = b.Cmi5Session(
-        registration=REG, session_id="s", au_id="https://au.example/1", publisher_id="https://pub.example/1"
-    )
-    statement = b.cmi5_initialized(LEARNER, session)
+    statement = {
+        "id": "3f1c9a0e-6a47-4a0b-9b51-0c2f6b7e8d11",
+        "timestamp": "2026-11-21T10:15:30.123Z",
+        "actor": LEARNER,
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/initialized", "display": {"en": "initialized", "nb": "startet"}},
+        "object": {"objectType": "Activity", "id": "https://au.example/1"},
+        "context": {
+            "registration": REG,
+            "contextActivities": {
+                "grouping": [{"objectType": "Activity", "id": "https://pub.example/1"}],
+                "category": [
+                    {"objectType": "Activity", "id": SMEB_PROFILE_VERSION, "definition": {"type": "http://adlnet.gov/expapi/activities/profile"}},
+                    {"objectType": "Activity", "id": Cmi5.CATEGORY_CMI5},
+                ],
+            },
+            "extensions": {Cmi5.EXT_SESSION_ID: "s"},
+        },
+    }
+    assert match_templates(statement) == [T + "cmi5-initialized"]
     statement["context"]["contextActivities"]["category"].append({"id": Cmi5.CATEGORY_MOVEON})
     assert T + "cmi5-initialized" not in match_templates(statement)
 

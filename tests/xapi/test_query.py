@@ -1,21 +1,25 @@
-"""xapi.query against the real Ralph LRS, and against scripted real servers for what Ralph never does."""
+"""xapi.delivery.query against the real Ralph LRS, and against scripted real servers for what Ralph never does."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 import pytest
 
-from tests.ralph import RalphServer, ralph_session, sample_statement, scripted_lrs  # noqa: F401
-from xapi.client import LrsClient, LrsProtocolError, LrsUnavailableError
-from xapi.outbox import prepare_statement
-from xapi.query import (
+from tests.support.ralph import RalphServer, ScriptedLrs, sample_statement
+from xapi.delivery.client import LrsClient, LrsProtocolError, LrsUnavailableError
+from xapi.delivery.outbox import prepare_statement
+from xapi.delivery.query import (
     QueryInterruptedError,
     StatementQuery,
     exclude_voided,
     fetch_statements,
     iter_statements,
 )
+
+#: The ``scripted_lrs`` fixture: starts an LRS that answers as scripted.
+StartLrs = Callable[..., ScriptedLrs]
 
 pytestmark = pytest.mark.ralph
 ATTEMPTED = "http://adlnet.gov/expapi/verbs/attempted"
@@ -100,14 +104,14 @@ def _s() -> dict:
     return prepare_statement(sample_statement(0))
 
 
-def test_an_empty_more_on_an_early_page_means_done(scripted_lrs) -> None:  # type: ignore[no-untyped-def]
+def test_an_empty_more_on_an_early_page_means_done(scripted_lrs: StartLrs) -> None:
     server = scripted_lrs({"/xAPI/statements?limit=2": [(200, _page([_s(), _s()], more=""))]})
     with LrsClient(server.endpoint) as client:
         assert len(list(iter_statements(client, StatementQuery(limit=2)))) == 2
     assert len(server.seen) == 1
 
 
-def test_empty_pages_with_more_are_followed_but_not_forever(scripted_lrs) -> None:  # type: ignore[no-untyped-def]
+def test_empty_pages_with_more_are_followed_but_not_forever(scripted_lrs: StartLrs) -> None:
     script = {
         "/xAPI/statements": [(200, _page([_s()], more="/xAPI/statements?p=1"))],
         "/xAPI/statements?p=1": [(200, _page([], more="/xAPI/statements?p=2"))],
@@ -123,13 +127,13 @@ def test_empty_pages_with_more_are_followed_but_not_forever(scripted_lrs) -> Non
     assert len(server.seen) == 7
 
 
-def test_a_more_link_that_loops_is_an_error_not_a_hang(scripted_lrs) -> None:  # type: ignore[no-untyped-def]
+def test_a_more_link_that_loops_is_an_error_not_a_hang(scripted_lrs: StartLrs) -> None:
     server = scripted_lrs({"*": [(200, _page([_s()], more="/xAPI/statements?again"))]})
     with LrsClient(server.endpoint) as client, pytest.raises(LrsProtocolError, match="repeats"):
         list(iter_statements(client))
 
 
-def test_a_more_link_to_another_host_is_not_followed_with_our_credentials(scripted_lrs) -> None:  # type: ignore[no-untyped-def]
+def test_a_more_link_to_another_host_is_not_followed_with_our_credentials(scripted_lrs: StartLrs) -> None:
     server = scripted_lrs({"*": [(200, _page([_s()], more="https://evil.example/xAPI/statements?p=2"))]})
     with LrsClient(server.endpoint, username="k", password="s") as client, pytest.raises(LrsProtocolError, match="points away"):
         list(iter_statements(client))
@@ -146,13 +150,13 @@ def test_a_more_link_to_another_host_is_not_followed_with_our_credentials(script
         ({"statements": [], "more": 7}, "'more' must be a string"),
     ],
 )
-def test_garbage_from_the_lrs_is_a_clear_protocol_error(scripted_lrs, body, message) -> None:  # type: ignore[no-untyped-def]
+def test_garbage_from_the_lrs_is_a_clear_protocol_error(scripted_lrs: StartLrs, body: object, message: str) -> None:
     server = scripted_lrs({"*": [(200, body)]})
     with LrsClient(server.endpoint) as client, pytest.raises(LrsProtocolError, match=message):
         list(iter_statements(client))
 
 
-def test_an_lrs_that_stops_half_way_says_how_far_it_got_and_where_to_resume(scripted_lrs) -> None:  # type: ignore[no-untyped-def]
+def test_an_lrs_that_stops_half_way_says_how_far_it_got_and_where_to_resume(scripted_lrs: StartLrs) -> None:
     server = scripted_lrs(
         {
             "/xAPI/statements": [(200, _page([_s(), _s()], more="/xAPI/statements?p=2"))],
@@ -165,13 +169,13 @@ def test_an_lrs_that_stops_half_way_says_how_far_it_got_and_where_to_resume(scri
     assert raised.value.resume_from.endswith("/xAPI/statements?p=2")
 
 
-def test_an_lrs_down_from_the_start_is_unavailable_not_interrupted(scripted_lrs) -> None:  # type: ignore[no-untyped-def]
+def test_an_lrs_down_from_the_start_is_unavailable_not_interrupted(scripted_lrs: StartLrs) -> None:
     server = scripted_lrs({"*": [(503, {"detail": "maintenance"})]})
     with LrsClient(server.endpoint) as client, pytest.raises(LrsUnavailableError, match="503"):
         list(iter_statements(client))
 
 
-def test_the_filters_become_the_spec_query_parameters(scripted_lrs) -> None:  # type: ignore[no-untyped-def]
+def test_the_filters_become_the_spec_query_parameters(scripted_lrs: StartLrs) -> None:
     server = scripted_lrs({"*": [(200, _page([]))]})
     query = StatementQuery(
         agent={"mbox": "mailto:a@example.org"},

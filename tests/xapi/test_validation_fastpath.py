@@ -18,12 +18,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.lrs_server import statement as lrs_statement
 from tests.smeb_lti.lrs import test_conformance_data as lrs_conformance
+from tests.support.lrs_server import statement as lrs_statement
 from tests.xapi import test_validation_xapi as cases
 from tests.xapi.test_validation_conformance import BASE as CONFORMANCE_BASE
 from tests.xapi.test_validation_conformance import SUB as CONFORMANCE_SUB
-from xapi import builders, validation
+from xapi import statements as builders
+from xapi import validation
 from xapi._fastcheck import UnsupportedSchemaError, compile_schema
 from xapi.actors import pseudonymous_actor
 from xapi.validation import ValidationIssue, iter_statement_issues, validate_statements

@@ -631,7 +631,7 @@ def test_batch_validation_prefixes_paths_with_index() -> None:
 
 
 def test_non_object_statement_is_one_type_issue() -> None:
-    assert [issue.rule for issue in iter_statement_issues([])] == ["xapi-type"]  # type: ignore[arg-type]
+    assert [issue.rule for issue in iter_statement_issues([])] == ["xapi-type"]  # type: ignore[arg-type]  # not a statement, on purpose
 
 
 def test_unknown_version_is_a_programming_error() -> None:

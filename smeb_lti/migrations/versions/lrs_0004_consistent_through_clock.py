@@ -7,7 +7,7 @@ Create Date: 2026-12-07
 ``stored`` was taken when a request started and its rows committed at its end, while the header
 reported the current time: a client polling ``since=<header>`` lost statements that committed late
 (500 of 24,700 on SQLite, 200 of 30,600 on PostgreSQL). Now every write takes ``stored`` from
-``lrs_clock`` as its last step and holds the row until it commits (smeb_lti/lrs/store.py
+``lrs_clock`` as its last step and holds the row until it commits (smeb_lti/lrs/clock.py
 ``advance_clock``); readers report the committed value. The clock starts at each tenant's newest
 ``stored`` so statements already held stay visible.
 """

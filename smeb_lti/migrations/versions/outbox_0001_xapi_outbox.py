@@ -4,7 +4,7 @@ Revision ID: outbox_0001
 Revises:
 Create Date: 2026-11-21
 
-The DDL is written out here on purpose instead of importing ``xapi.outbox``: a migration
+The DDL is written out here on purpose instead of importing ``xapi.delivery.outbox``: a migration
 must keep producing the same schema after the application's table definitions move on.
 """
 import sqlalchemy as sa

@@ -5,18 +5,10 @@
 //                             "locale": "nb-NO", "width": 360, "height": 740}'
 "use strict";
 const fs = require("fs");
-const path = require("path");
-const { launch, playerFrame, lessonIndex, doBlock, lessonsOf } = require("./lib");
-
-const AXE = path.resolve(__dirname, "../../../node_modules/axe-core/axe.min.js");
-const TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
+const { launch, playerFrame, lessonIndex, doBlock, lessonsOf, axeViolations } = require("./lib");
 
 async function scan(page, where, out) {
-  if (!(await page.evaluate(() => !!window.axe))) await page.addScriptTag({ path: AXE });
-  const result = await page.evaluate(async (tags) => {
-    const r = await window.axe.run(document, { runOnly: { type: "tag", values: tags }, resultTypes: ["violations"] });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ") + " :: " + n.failureSummary) }));
-  }, TAGS);
+  const result = await axeViolations(page);
   out.scans += 1;
   result.forEach((v) => out.violations.push({ where, ...v }));
 }

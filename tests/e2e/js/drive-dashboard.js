@@ -6,22 +6,10 @@
 //      (axe-checked), reading the learner's row.
 // Usage: node drive-dashboard.js '{"platformUrl", "toolUrl", "link", "learner", "instructor"}'  → JSON on stdout.
 "use strict";
-const fs = require("fs");
-const path = require("path");
-const { launch, playerFrame, lessonIndex, doBlock, lessonsOf } = require("./lib");
-
-const AXE = path.resolve(__dirname, "../../../node_modules/axe-core/axe.min.js");
-const TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
-
-const AXE_SOURCE = fs.readFileSync(AXE, "utf8");
+const { launch, playerFrame, lessonIndex, doBlock, lessonsOf, axeViolations } = require("./lib");
 
 async function axe(page, where, out) {
-  // Evaluated over the DevTools protocol: the pages' strict CSP (script-src 'none') rightly refuses an injected <script>.
-  if (!(await page.evaluate(() => !!window.axe))) await page.evaluate(AXE_SOURCE);
-  const found = await page.evaluate(async (tags) => {
-    const r = await window.axe.run(document, { runOnly: { type: "tag", values: tags }, resultTypes: ["violations"] });
-    return r.violations.map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ") + " :: " + n.failureSummary) }));
-  }, TAGS);
+  const found = await axeViolations(page);
   out.scans.push(where);
   found.forEach((v) => out.violations.push({ where, ...v }));
 }

@@ -3,25 +3,11 @@
 // injected script ran (window.pwned, dialogs), every request that left the tool's origin, and axe-core results.
 // Usage: node drive-forum.js '{"base": "http://127.0.0.1:PORT/app/<launch>/forum", "thread": 3, "locale": "nb-NO"}'
 "use strict";
-const fs = require("fs");
-const path = require("path");
-const { launch } = require("./lib");
+const { launch, axeViolations } = require("./lib");
 
-const AXE = path.resolve(__dirname, "../../../node_modules/axe-core/axe.min.js");
-const TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
 
 async function scan(page, where, out) {
-  if (!(await page.evaluate(() => !!window.axe))) {
-    // The forum's CSP (script-src 'none') blocks every script: load axe through the DevTools protocol instead.
-    const cdp = await page.context().newCDPSession(page);
-    const r = await cdp.send("Runtime.evaluate", { expression: fs.readFileSync(AXE, "utf8") });
-    if (r.exceptionDetails) throw new Error("axe did not load: " + JSON.stringify(r.exceptionDetails));
-    await cdp.detach();
-  }
-  const result = await page.evaluate(async (tags) => {
-    const r = await window.axe.run(document, { runOnly: { type: "tag", values: tags }, resultTypes: ["violations"] });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ") + " :: " + n.failureSummary) }));
-  }, TAGS);
+  const result = await axeViolations(page);
   out.scans.push(where);
   result.forEach((v) => out.violations.push({ where, ...v }));
 }

@@ -5,11 +5,8 @@
 // Prints JSON: {requests, readBack, exportText, tamper, violations, scans, errors, ...}.
 "use strict";
 const fs = require("fs");
-const path = require("path");
-const { launch } = require("./lib");
+const { launch, axeViolations } = require("./lib");
 
-const AXE = path.resolve(__dirname, "../../../node_modules/axe-core/axe.min.js");
-const TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
 const SLOW = 180000; // PBKDF2 with 600,000 rounds on a busy 2-core machine: bound a hang, not a measurement
 const TEXT = {
   nb: { saved: "Lagret", wrong: "Feil passordfrase", code: "Låst opp med gjenopprettingskoden", changed: "Passordfrasen er byttet", deleted: "Slettet" },
@@ -17,18 +14,7 @@ const TEXT = {
 };
 
 async function scan(page, where, out) {
-  if (!(await page.evaluate(() => !!window.axe))) {
-    // The page's CSP (script-src 'self') blocks injected <script> tags, rightly: load axe through the DevTools
-    // protocol, which runs outside the page's CSP, so the policy under test stays exactly as served.
-    const cdp = await page.context().newCDPSession(page);
-    const r = await cdp.send("Runtime.evaluate", { expression: fs.readFileSync(AXE, "utf8") });
-    if (r.exceptionDetails) throw new Error("axe did not load: " + JSON.stringify(r.exceptionDetails));
-    await cdp.detach();
-  }
-  const result = await page.evaluate(async (tags) => {
-    const r = await window.axe.run(document, { runOnly: { type: "tag", values: tags }, resultTypes: ["violations"] });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ") + " :: " + n.failureSummary) }));
-  }, TAGS);
+  const result = await axeViolations(page);
   out.scans.push(where);
   result.forEach((v) => out.violations.push({ where, ...v }));
 }

@@ -4,19 +4,10 @@
 // Usage: node drive-surveys.js '{"base": "http://127.0.0.1:PORT", "lang": "nb", "learner": "<launch>",
 //                                "staff": "<launch>", "pulse": "<survey id>", "past": "<survey id>"}'
 "use strict";
-const fs = require("fs");
-const { launch } = require("./lib");
-
-const TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
-const AXE_SOURCE = fs.readFileSync(process.env.SMEB_AXE, "utf8");
+const { launch, axeViolations } = require("./lib");
 
 async function scan(page, where, out) {
-  // Evaluated through the DevTools protocol: the pages' strict CSP (no inline script) stays on, axe still runs.
-  if (!(await page.evaluate(() => !!window.axe))) await page.evaluate(AXE_SOURCE);
-  const found = await page.evaluate(async (tags) => {
-    const r = await window.axe.run(document, { runOnly: { type: "tag", values: tags }, resultTypes: ["violations"] });
-    return r.violations.map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ") + " :: " + n.failureSummary) }));
-  }, TAGS);
+  const found = await axeViolations(page, 3);
   found.forEach((v) => out.violations.push({ where, ...v }));
   out.langs.push(await page.evaluate(() => document.documentElement.lang));
   out.scans += 1;

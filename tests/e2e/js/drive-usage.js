@@ -2,12 +2,7 @@
 // each given URL is opened at its width, checked with axe-core (WCAG 2.1 AA) and read back.
 // Usage: node drive-usage.js '{"pages": [{"where", "url", "width", "locale", "headers"?}]}'  → JSON on stdout.
 "use strict";
-const fs = require("fs");
-const path = require("path");
-const { launch } = require("./lib");
-
-const AXE_SOURCE = fs.readFileSync(path.resolve(__dirname, "../../../node_modules/axe-core/axe.min.js"), "utf8");
-const TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
+const { launch, axeViolations } = require("./lib");
 
 async function visit(spec, out) {
   const { context, close, errors } = await launch({ locale: spec.locale, viewport: { width: spec.width, height: 800 } });
@@ -15,12 +10,7 @@ async function visit(spec, out) {
     const page = await context.newPage();
     if (spec.headers) await page.setExtraHTTPHeaders(spec.headers);
     const response = await page.goto(spec.url);
-    // Evaluated over the DevTools protocol: the pages' CSP (script-src 'none') rightly refuses an injected <script>.
-    await page.evaluate(AXE_SOURCE);
-    const violations = await page.evaluate(async (tags) => {
-      const r = await window.axe.run(document, { runOnly: { type: "tag", values: tags }, resultTypes: ["violations"] });
-      return r.violations.map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ") + " :: " + n.failureSummary) }));
-    }, TAGS);
+    const violations = await axeViolations(page);
     const seen = await page.evaluate(() => ({
       lang: document.documentElement.lang,
       h1: (document.querySelector("h1") || {}).textContent,

@@ -4,19 +4,10 @@
 // Prints {violations, scans, langs, code, runsheet, status, evaluationLink, smallTargets, errors}.
 // Usage: node drive-workshops.js '{"base": "...", "lang": "nb", "facilitator": "<launch>", "learner": "<launch>", "title": "..."}'
 "use strict";
-const fs = require("fs");
-const { launch } = require("./lib");
-
-const TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
-const AXE_SOURCE = fs.readFileSync(process.env.SMEB_AXE, "utf8");
+const { launch, axeViolations } = require("./lib");
 
 async function scan(page, where, out) {
-  // Through the DevTools protocol, so the pages keep their strict CSP (no inline script) during the scan.
-  if (!(await page.evaluate(() => !!window.axe))) await page.evaluate(AXE_SOURCE);
-  const found = await page.evaluate(async (tags) => {
-    const r = await window.axe.run(document, { runOnly: { type: "tag", values: tags }, resultTypes: ["violations"] });
-    return r.violations.map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ") + " :: " + n.failureSummary) }));
-  }, TAGS);
+  const found = await axeViolations(page, 3);
   found.forEach((v) => out.violations.push({ where, ...v }));
   out.langs.push(await page.evaluate(() => document.documentElement.lang));
   out.scans += 1;

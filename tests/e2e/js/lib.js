@@ -136,4 +136,26 @@ async function reviewWalk(frame, lessons) {
   return seen;
 }
 
-module.exports = { launch, playerFrame, lessonIndex, doBlock, lessonsOf, reviewWalk, FLAGS };
+const AXE = path.resolve(__dirname, "../../../node_modules/axe-core/axe.min.js");
+const WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
+let axeSource = null;
+
+/** axe-core's WCAG 2.1 A/AA violations on the page, each {id, impact, help, nodes: ["target :: failure", ...]}.
+ * axe is loaded through the DevTools protocol, which runs outside the page's CSP: the tool's pages refuse injected
+ * scripts (script-src 'none' / 'self'), rightly, and the policy under test stays exactly as served. */
+async function axeViolations(page, maxNodes = 5) {
+  if (!(await page.evaluate(() => !!window.axe))) {
+    if (axeSource === null) axeSource = fs.readFileSync(process.env.SMEB_AXE || AXE, "utf8");
+    const cdp = await page.context().newCDPSession(page);
+    const r = await cdp.send("Runtime.evaluate", { expression: axeSource });
+    if (r.exceptionDetails) throw new Error("axe did not load: " + JSON.stringify(r.exceptionDetails));
+    await cdp.detach();
+  }
+  return page.evaluate(async ({ tags, maxNodes }) => {
+    const r = await window.axe.run(document, { runOnly: { type: "tag", values: tags }, resultTypes: ["violations"] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help,
+      nodes: v.nodes.slice(0, maxNodes).map((n) => n.target.join(" ") + " :: " + n.failureSummary) }));
+  }, { tags: WCAG_TAGS, maxNodes });
+}
+
+module.exports = { launch, playerFrame, lessonIndex, doBlock, lessonsOf, reviewWalk, axeViolations, FLAGS };

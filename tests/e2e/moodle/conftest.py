@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests import pg
 from tests.e2e.moodle import api
 from tests.e2e.moodle.harness import CACHE, SCREENSHOTS, Moodle, SmebTool, run_driver, start_moodle, start_tool
+from tests.support import pg
 
 TIMINGS: dict[str, float] = {}
 

@@ -35,7 +35,8 @@ from urllib.parse import urlsplit
 import httpx
 import psycopg
 
-from tests import pg
+from tests.support import pg
+from tests.support.node import run_node
 
 REPO = Path(__file__).resolve().parents[3]
 SHARED = REPO.parent / "shared"
@@ -210,7 +211,7 @@ class Database:
     name: str
 
     @classmethod
-    def on(cls, server: pg.PgServer, name: str) -> "Database":
+    def on(cls, server: pg.PgServer, name: str) -> Database:
         parts = urlsplit(server.admin_url)
         return cls(parts.hostname or "127.0.0.1", parts.port or 5432, parts.username or "postgres", parts.password or "", name)
 
@@ -592,22 +593,6 @@ def start_tool(data_dir: Path, **extra_env: str) -> SmebTool:
 
 
 def run_driver(script: str | Path, options: Mapping[str, Any], timeout: float = DRIVER_TIMEOUT) -> dict[str, Any]:
-    """Run a node driver (``tests/e2e/moodle/js/<script>`` or a path) with JSON options; its JSON stdout.
-
-    The driver runs in its own process group: on timeout the group (node + chromium) is killed by PID.
-    """
+    """Run a node driver (``tests/e2e/moodle/js/<script>`` or a path) with JSON options; its JSON stdout."""
     path = Path(script) if Path(script).is_absolute() else JS / script
-    proc = subprocess.Popen(["node", str(path), json.dumps(dict(options))], cwd=str(REPO), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        raise AssertionError(f"{path.name} timed out after {timeout:.0f} s:\n{err[-6000:]}") from None
-    if proc.returncode != 0:
-        raise AssertionError(f"{path.name} failed (exit {proc.returncode}):\n{err[-6000:]}\n--- stdout ---\n{out[-2000:]}")
-    try:
-        return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
-    except (ValueError, IndexError):
-        raise AssertionError(f"{path.name} printed no JSON result:\n{out[-2000:]}\n{err[-4000:]}") from None
+    return run_node(path, dict(options), timeout=timeout)  # type: ignore[no-any-return]

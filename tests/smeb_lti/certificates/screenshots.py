@@ -23,6 +23,8 @@ from pathlib import Path
 
 from werkzeug.serving import make_server
 
+from smeb_lti.settings import update_settings
+
 REPO = Path(__file__).resolve().parents[3]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -62,17 +64,18 @@ def main() -> None:
     from smeb_lti.certificates.revocation import revoke_certificate
     from smeb_lti.db import migrate, session_scope
     from tests.smeb_lti.certificates import independent_verifier as outsider
-    from tests.smeb_lti.dashboard.helpers import COMPANY_A, complete, launch, make_app
+    from tests.smeb_lti.dashboard.helpers import COMPANY_A, complete, launch
+    from tests.support.app import course_app
 
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/shots.db"
         migrate(url)
-        app = make_app(url, Path(tmp))
+        app = course_app(url, Path(tmp))
         httpd = make_server("127.0.0.1", 0, app, threaded=True)
         thread = threading.Thread(target=httpd.serve_forever, daemon=True)
         thread.start()
         base = f"http://127.0.0.1:{httpd.server_port}"
-        app.config["SMEB_PUBLIC_URL"] = base
+        update_settings(app, {"SMEB_PUBLIC_URL": base})
         try:
             launch_id = launch(app, COMPANY_A, "learner-1", name="Kari Nordmann")
             complete(app, launch_id)

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from pypdf import PdfReader, PdfWriter
 
 from smeb_lti.cli import main
-from tests.conftest import FIXTURES
+from tests.support.paths import FIXTURES
 
 
 @pytest.fixture

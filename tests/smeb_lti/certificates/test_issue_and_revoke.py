@@ -26,10 +26,10 @@ from smeb_lti.certificates.revocation import revocation_reason, revoke_certifica
 from smeb_lti.certificates.signing import keyring
 from smeb_lti.certificates.verify import verify_pdf
 from smeb_lti.db import session_scope
-from tests.conftest import FIXTURES
 from tests.smeb_lti.certificates.conftest import ACTOR, BASE, OTHER_TENANT, TENANT
-from xapi.destinations import Destination, save_destination
-from xapi.outbox import outbox_table
+from tests.support.paths import FIXTURES
+from xapi.delivery.destinations import Destination, save_destination
+from xapi.delivery.outbox import outbox_table
 
 ADMIN = {"objectType": "Agent", "account": {"homePage": BASE, "name": "smeb-certificates"}}
 
@@ -87,15 +87,15 @@ def test_the_operator_may_put_the_certificate_number_in_the_statement(with_desti
 
 @pytest.mark.parametrize(("value", "expected"), [(None, False), ("", False), ("false", False), ("TRUE", True), ("1", True), (True, True)])
 def test_the_certificate_number_setting_is_a_yes_no_word(value: object, expected: bool, monkeypatch: pytest.MonkeyPatch) -> None:
-    from smeb_lti.certificates.errors import InvalidCertificateInput
-    from smeb_lti.certificates.issue import NUMBER_SETTING, number_in_statements
+    from smeb_lti.certificates.issue import number_in_statements
+    from smeb_lti.settings import Settings, SettingsError
 
-    monkeypatch.delenv(NUMBER_SETTING, raising=False)
-    assert number_in_statements(value) is expected
-    monkeypatch.setenv(NUMBER_SETTING, "yes")
+    monkeypatch.delenv("SMEB_CERT_NUMBER_IN_STATEMENTS", raising=False)
+    assert Settings.from_env({}, {"SMEB_CERT_NUMBER_IN_STATEMENTS": value}).cert_number_in_statements is expected
+    monkeypatch.setenv("SMEB_CERT_NUMBER_IN_STATEMENTS", "yes")
     assert number_in_statements() is True
-    with pytest.raises(InvalidCertificateInput, match="SMEB_CERT_NUMBER_IN_STATEMENTS='maybe': expected true or false"):
-        number_in_statements("maybe")
+    with pytest.raises(SettingsError, match="SMEB_CERT_NUMBER_IN_STATEMENTS='maybe': expected true or false"):
+        Settings.from_env({"SMEB_CERT_NUMBER_IN_STATEMENTS": "maybe"})
 
 
 def test_a_failed_issue_leaves_neither_certificate_nor_statement(with_destination) -> None:
@@ -141,9 +141,8 @@ def test_every_query_is_scoped_to_the_company(factory) -> None:
         assert [c.id for c in list_certificates(session, OTHER_TENANT)] == [theirs.id]
         with pytest.raises(CertificateNotFound):
             get_certificate(session, TENANT, theirs.id)
-    with pytest.raises(CertificateNotFound):
-        with session_scope(factory) as session:
-            revoke_certificate(session, TENANT, theirs.id, "fraud", revoked_by=ADMIN, base_url=BASE)
+    with pytest.raises(CertificateNotFound), session_scope(factory) as session:
+        revoke_certificate(session, TENANT, theirs.id, "fraud", revoked_by=ADMIN, base_url=BASE)
     with factory() as session:
         assert not public_status(session, theirs.id).revoked  # type: ignore[union-attr]
         # Same platform and context, but another deployment is another company too.
@@ -162,9 +161,8 @@ def test_list_filters_by_learner_and_course(factory) -> None:
 
 def test_invalid_input_names_every_problem(factory) -> None:
     bad = IssueRequest(TENANT, "", " ", "guttastemning", "Guttastemning", {}, ("",), -1)
-    with session_scope(factory) as session:
-        with pytest.raises(InvalidCertificateInput) as caught:
-            issue_certificate(session, bad, base_url=BASE)
+    with session_scope(factory) as session, pytest.raises(InvalidCertificateInput) as caught:
+        issue_certificate(session, bad, base_url=BASE)
     message = str(caught.value)
     for part in ("learner_subject", "learner_name", "course IRI", "competences", "duration_minutes", "actor"):
         assert part in message

@@ -12,7 +12,6 @@ import datetime as dt
 import io
 import json
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,12 +21,14 @@ import pytest
 from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pypdf import PdfReader
-from werkzeug.serving import make_server
 
 from smeb_lti.cli import main
 from smeb_lti.db import migrate
-from tests.conftest import FIXTURES
+from smeb_lti.settings import update_settings
 from tests.smeb_lti.certificates import independent_verifier as outsider
+from tests.support.app import dispose, make_app
+from tests.support.paths import FIXTURES
+from tests.support.servers import serving
 
 TENANT_ARGS = ["--platform", "https://canvas.example.org", "--deployment", "d1", "--context", "ctx-1"]
 COURSE = str(FIXTURES / "courses" / "valid" / "all-blocks")
@@ -55,23 +56,14 @@ class Tool:
 
 @pytest.fixture
 def tool(db_url: str, tmp_path: Path) -> Iterator[Tool]:
-    from smeb_lti.app import create_app
-
     migrate(db_url)
-    app = create_app({"SMEB_DATABASE_URL": db_url, "TESTING": True})
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{httpd.server_port}"
-    app.config["SMEB_PUBLIC_URL"] = base
-    env = {"SMEB_DATABASE_URL": db_url, "SMEB_DATA_DIR": str(tmp_path), "SMEB_PUBLIC_URL": base}
+    app = make_app(db_url)
     try:
-        yield Tool(base, env, tmp_path)
+        with serving(app) as base:
+            update_settings(app, {"SMEB_PUBLIC_URL": base})
+            yield Tool(base, {"SMEB_DATABASE_URL": db_url, "SMEB_DATA_DIR": str(tmp_path), "SMEB_PUBLIC_URL": base}, tmp_path)
     finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=10)
-        app.extensions["smeb.engine"].dispose()
+        dispose(app)
 
 
 def _payload(token: str) -> dict:
@@ -166,12 +158,12 @@ def test_the_profile_at_issuer_id_is_json_ld_naming_smeb_as(tool: Tool) -> None:
 
 def test_the_status_max_age_setting_is_validated_at_start(tmp_path: Path) -> None:
     from smeb_lti.app import create_app
-    from smeb_lti.certificates.errors import InvalidCertificateInput
+    from smeb_lti.settings import SettingsError
 
     url = f"sqlite:///{tmp_path / 's.db'}"
-    with pytest.raises(InvalidCertificateInput, match="SMEB_CERT_STATUS_MAX_AGE"):
+    with pytest.raises(SettingsError, match="SMEB_CERT_STATUS_MAX_AGE"):
         create_app({"SMEB_DATABASE_URL": url, "TESTING": True, "SMEB_CERT_STATUS_MAX_AGE": "300"})
-    with pytest.raises(InvalidCertificateInput, match="SMEB_CERT_STATUS_MAX_AGE"):
+    with pytest.raises(SettingsError, match="SMEB_CERT_STATUS_MAX_AGE"):
         create_app({"SMEB_DATABASE_URL": url, "TESTING": True, "SMEB_CERT_STATUS_MAX_AGE": "soon"})
 
 

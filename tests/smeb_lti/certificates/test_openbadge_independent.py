@@ -8,15 +8,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from smeb_lti.certificates.openbadges import OB_CONTEXT, VC_CONTEXT, issuer_profile
 from smeb_lti.certificates.signing import PublicKeyInfo
-from tests.conftest import FIXTURES, REPO
 from tests.smeb_lti.certificates.conftest import make_certificate, new_key
+from tests.support.node import run_node
+from tests.support.paths import FIXTURES, REPO
 
 SCRIPT = Path(__file__).parent / "js" / "verify_openbadge.mjs"
 CONTEXTS = {VC_CONTEXT: str(FIXTURES / "jsonld" / "credentials-v2.json"), OB_CONTEXT: str(FIXTURES / "jsonld" / "ob-context-3.0.3.json")}
@@ -27,12 +27,7 @@ def independent_verify(jwt: str, document: dict) -> dict:
     assert node, "Node.js is needed (apt-get install -y nodejs)"
     for package in ("jose", "jsonld"):
         assert (REPO / "node_modules" / package).is_dir(), f"run `npm install` ({package} is a devDependency)"
-    done = subprocess.run(
-        [node, str(SCRIPT)], input=json.dumps({"jwt": jwt, "profile": document, "contexts": CONTEXTS}),
-        cwd=REPO, capture_output=True, text=True, timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_node(SCRIPT, stdin=json.dumps({"jwt": jwt, "profile": document, "contexts": CONTEXTS}), timeout=120)  # type: ignore[no-any-return]
 
 
 @pytest.fixture(scope="module")

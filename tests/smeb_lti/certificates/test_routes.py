@@ -15,15 +15,14 @@ from smeb_lti.certificates.signing import keyring_from_jwks
 from smeb_lti.db import session_scope
 from tests.smeb_lti.certificates.conftest import BASE, TENANT
 from tests.smeb_lti.certificates.test_issue_and_revoke import ADMIN, request
+from tests.support.app import dispose, make_app
 
 
 @pytest.fixture
 def app(migrated_db_url: str) -> Iterator[Flask]:
-    from smeb_lti.app import create_app
-
-    app = create_app({"SMEB_DATABASE_URL": migrated_db_url, "TESTING": True, "SMEB_PUBLIC_URL": BASE})
+    app = make_app(migrated_db_url, SMEB_PUBLIC_URL=BASE)
     yield app
-    app.extensions["smeb.engine"].dispose()
+    dispose(app)
 
 
 def test_status_says_valid_then_revoked_and_unknown_for_other_ids(app: Flask) -> None:

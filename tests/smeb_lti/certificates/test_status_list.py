@@ -9,14 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smeb_lti.certificates.errors import InvalidCertificateInput
 from smeb_lti.certificates.status import (
     LIST_SIZE,
     encode_list,
     position,
     status_entry,
-    status_max_age,
 )
+from smeb_lti.settings import Settings, SettingsError
 
 
 def _bits(encoded: str) -> bytes:
@@ -56,13 +55,13 @@ def test_a_global_index_maps_to_its_list_and_position() -> None:
 @pytest.mark.parametrize("value, expected", [("", 30), (None, 30), ("0", 0), ("60", 60), (" 45 ", 45)])
 def test_the_max_age_setting_defaults_to_30_and_accepts_0_to_60(value, expected, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.delenv("SMEB_CERT_STATUS_MAX_AGE", raising=False)
-    assert status_max_age(value) == expected
+    assert Settings.from_env({}, {"SMEB_CERT_STATUS_MAX_AGE": value}).cert_status_max_age == expected
 
 
 @pytest.mark.parametrize("value", ["61", "-1", "3600", "1m", "abc"])
 def test_the_max_age_setting_refuses_more_than_a_minute_naming_the_variable(value: str) -> None:
-    with pytest.raises(InvalidCertificateInput, match="SMEB_CERT_STATUS_MAX_AGE"):
-        status_max_age(value)
+    with pytest.raises(SettingsError, match="SMEB_CERT_STATUS_MAX_AGE"):
+        Settings.from_env({"SMEB_CERT_STATUS_MAX_AGE": value})
 
 
 def test_issued_certificates_get_distinct_positions(migrated_db_url: str) -> None:

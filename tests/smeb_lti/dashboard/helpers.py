@@ -10,20 +10,15 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
 
-from content import load_course
-from smeb_lti import catalogue
 from smeb_lti.db import session_scope
 from smeb_lti.lti import claims as c
 from smeb_lti.lti import launches, registrations
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "courses" / "valid"
-COURSE = FIXTURES / "all-blocks"
 COURSE_IRI = "https://smeb.no/courses/test-all-blocks"
 LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
@@ -48,23 +43,6 @@ COMPANY_B = Company("https://lms.example.no", "client-a", "dep-a", "ctx-b", "Kra
 # Canvas cloud: one issuer for every school; another registration (client id) with its own deployment.
 COMPANY_C = Company("https://canvas.instructure.com", "client-c1", "dep-c1", "ctx-a", "Canvas kunde 1")
 COMPANY_D = Company("https://canvas.instructure.com", "client-c2", "dep-c2", "ctx-a", "Canvas kunde 2")
-
-
-def make_app(db_url: str, tmp_path: Path, **config: Any) -> Flask:
-    from smeb_lti.app import create_app
-
-    app = create_app({
-        "SMEB_DATABASE_URL": db_url,
-        "SMEB_DATA_DIR": str(tmp_path / "data"),
-        "SMEB_ENV": "development",
-        "SMEB_COURSE_DIRS": str(FIXTURES),
-        "SMEB_PUBLIC_URL": "https://kurs.smeb.example",
-        "TESTING": True,
-        **config,
-    })
-    with session_scope(app.extensions["smeb.sessions"]) as session:
-        catalogue.install(session, load_course(COURSE))
-    return app
 
 
 def register(app: Flask, company: Company) -> None:

@@ -21,14 +21,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
-from collections.abc import Iterator
-from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
 
 from smeb_lti.db import session_scope
-from tests.smeb_lti.dashboard.helpers import INSTRUCTOR, Company, launch, make_app, staff_client
+from tests.smeb_lti.dashboard.helpers import INSTRUCTOR, Company, launch, staff_client
 from tests.smeb_lti.usage import fixture
 
 AUG = dt.datetime(2026, 8, 11, 8, 0, tzinfo=dt.UTC)
@@ -54,8 +53,13 @@ def _pulse(app: Flask, company: Company, value: int, answers: int = 5) -> None:
 
 
 @pytest.fixture
-def app(migrated_db_url: str, tmp_path: Path) -> Iterator[Flask]:
-    app = make_app(migrated_db_url, tmp_path, SMEB_TODAY="2026-10-15")
+def app_config() -> dict[str, Any]:
+    return {"SMEB_TODAY": "2026-10-15"}
+
+
+@pytest.fixture
+def app(app: Flask) -> Flask:
+    """The suite's ``app`` with the six companies of PLAN active in August."""
     for number, (started, completed, wrong, pulse) in PLAN.items():
         company = COMPANIES[number - 1]
         for i in range(started):
@@ -63,8 +67,7 @@ def app(migrated_db_url: str, tmp_path: Path) -> Iterator[Flask]:
             fixture.session_events(app, launch_id, AUG, complete=i < completed, wrong=("q-single",) if i < wrong else ())
         if pulse is not None:
             _pulse(app, company, pulse)
-    yield app
-    app.extensions["smeb.engine"].dispose()
+    return app
 
 
 SECTION = re.compile(r'<section aria-labelledby="compare-h" id="comparison">.*?</section>', re.S)
@@ -123,7 +126,7 @@ def test_attack_waiting_for_late_data_or_a_new_company_does_not_change_a_publish
     late = fixture.learner(app, COMPANIES[5], "p6-late")
     fixture.session_events(app, late, dt.datetime(2026, 10, 14, 9, 0, tzinfo=dt.UTC), complete=True)
     with app.extensions["smeb.sessions"]() as session:
-        from smeb_lti.player_host import Progress
+        from smeb_lti.play.store import Progress
 
         row = session.query(Progress).filter(Progress.subject == "p6-late").one()
         row_id = row.id

@@ -7,8 +7,7 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Iterator
-from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -22,7 +21,6 @@ from tests.smeb_lti.dashboard.helpers import (
     complete,
     event,
     launch,
-    make_app,
     open_player,
     staff_client,
 )
@@ -31,10 +29,8 @@ HYPERLINK = '=HYPERLINK("http://x","y")'
 
 
 @pytest.fixture
-def app(migrated_db_url: str, tmp_path: Path) -> Iterator[Flask]:
-    app = make_app(migrated_db_url, tmp_path, SMEB_TODAY="2026-11-21")
-    yield app
-    app.extensions["smeb.engine"].dispose()
+def app_config() -> dict[str, Any]:
+    return {"SMEB_TODAY": "2026-11-21"}
 
 
 def _staff(app: Flask, locale: str = "nb-NO") -> str:
@@ -123,7 +119,7 @@ def test_filters_by_course_team_and_period(app: Flask) -> None:
 
 
 def test_an_administrator_assigns_a_team_which_wins_over_the_lms_team_and_can_remove_it(app: Flask) -> None:
-    from smeb_lti.dashboard import csrf_token
+    from smeb_lti.dashboard.routes import csrf_token
 
     _company(app)
     staff = _staff(app)

@@ -8,7 +8,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from smeb_lti.dashboard import charts, report
-from smeb_lti.dashboard.store import FilterInvalid, TeamInvalid, clean_team
+from smeb_lti.dashboard.errors import FilterInvalid, TeamInvalid
+from smeb_lti.dashboard.store import clean_team
 
 UTC = dt.UTC
 COURSE = report.CourseInfo("kurs", "https://smeb.no/courses/kurs", "Kurs <b>&</b>", "Course", (("ps", "Psykologisk trygghet", "Psychological safety"),), True)

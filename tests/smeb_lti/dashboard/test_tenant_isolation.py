@@ -8,15 +8,13 @@ two Canvas-cloud customers — one issuer, two registrations (client ids) with t
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from flask import Flask
 
 from smeb_lti.certificates.issue import list_certificates
 from smeb_lti.certificates.model import Tenant
-from smeb_lti.dashboard import csrf_token
+from smeb_lti.dashboard.routes import csrf_token
 from smeb_lti.dashboard.store import DashboardTenant, members
 from tests.smeb_lti.dashboard.helpers import (
     ADMIN,
@@ -27,17 +25,9 @@ from tests.smeb_lti.dashboard.helpers import (
     Company,
     complete,
     launch,
-    make_app,
     open_player,
     staff_client,
 )
-
-
-@pytest.fixture
-def app(migrated_db_url: str, tmp_path: Path) -> Iterator[Flask]:
-    app = make_app(migrated_db_url, tmp_path)
-    yield app
-    app.extensions["smeb.engine"].dispose()
 
 
 def _tenant(company: Company) -> Tenant:

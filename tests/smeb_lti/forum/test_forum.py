@@ -20,25 +20,26 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
 from content import load_course
-from smeb_lti import catalogue
+from smeb_lti.courses import catalogue
 from smeb_lti.db import session_scope
 from smeb_lti.forum import store
 from smeb_lti.forum.routes import forum_token
+from smeb_lti.settings import update_settings
 from tests.smeb_lti.journal.launches import (
     FIXTURES,
     ISSUER_A,
     ISSUER_B,
     launch,
-    make_app,
+    make_journal_app,
 )
-from xapi import outbox
-from xapi.destinations import Destination, save_destination
+from xapi.delivery import outbox
+from xapi.delivery.destinations import Destination, save_destination
 from xapi.validation import validate_statement
 
 
 @pytest.fixture
 def app(migrated_db_url: str, tmp_path: Path) -> Iterator[Flask]:
-    app = make_app(migrated_db_url, tmp_path / "data", SMEB_FORUM_POSTS_PER_WINDOW=50)
+    app = make_journal_app(migrated_db_url, tmp_path / "data", SMEB_FORUM_POSTS_PER_WINDOW=50)
     yield app
     app.extensions["smeb.engine"].dispose()
 
@@ -266,7 +267,7 @@ def test_ids_from_another_course_or_a_foreign_thread_are_not_found(app: Flask, o
 
 def test_posting_needs_a_profile_and_is_rate_limited(app: Flask) -> None:
     strict = app
-    strict.config["SMEB_FORUM_POSTS_PER_WINDOW"] = 3
+    update_settings(strict, {"SMEB_FORUM_POSTS_PER_WINDOW": 3})
     user = User(strict, launch(strict, sub="eager"))
     assert user.post("/threads", title="Uten profil", body="x").status_code == 409
     user.profile()

@@ -11,11 +11,10 @@ from typing import Any
 
 from flask import Flask
 
-from content import load_course
-from smeb_lti import catalogue
 from smeb_lti.db import session_scope
 from smeb_lti.lti import claims as c
 from smeb_lti.lti import launches, registrations
+from tests.support.app import COURSE_SETTINGS, make_app, register_platform
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "courses" / "valid"
 ISSUER_A = "https://lms.elektro-a.no"
@@ -25,17 +24,11 @@ INSTRUCTOR = ("http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor",)
 ADMIN = ("http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator",)
 
 
-def make_app(db_url: str, data_dir: Path, **config: Any) -> Flask:
-    from smeb_lti.app import create_app
-
-    app = create_app({"SMEB_DATABASE_URL": db_url, "SMEB_DATA_DIR": str(data_dir), "SMEB_ENV": "development",
-                      "SMEB_COURSE_DIRS": str(FIXTURES), "TESTING": True, **config})
-    with session_scope(app.extensions["smeb.sessions"]) as session:
-        catalogue.install(session, load_course(FIXTURES / "all-blocks"))
-        for issuer in (ISSUER_A, ISSUER_B):
-            registrations.add(session, registrations.RegistrationInput(
-                issuer=issuer, client_id="client-1", auth_login_url=issuer + "/auth", auth_token_url=issuer + "/token",
-                key_set_url=issuer + "/jwks", deployment_ids=("dep-1",)))
+def make_journal_app(db_url: str, data_dir: Path, **config: Any) -> Flask:
+    """The tool with the all-blocks course and the two companies' platforms registered."""
+    app = make_app(db_url, data_dir, courses=["all-blocks"], **{**COURSE_SETTINGS, **config})
+    for issuer in (ISSUER_A, ISSUER_B):
+        register_platform(app, issuer)
     return app
 
 

@@ -18,9 +18,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from smeb_lti.journal.routes import TOKEN_HEADER, journal_token
-from tests.smeb_lti.journal.launches import ISSUER_B, launch, make_app
-from xapi import outbox
-from xapi.destinations import Destination, save_destination
+from tests.smeb_lti.journal.launches import ISSUER_B, launch, make_journal_app
+from xapi.delivery import outbox
+from xapi.delivery.destinations import Destination, save_destination
 from xapi.validation import validate_statement
 
 
@@ -45,7 +45,7 @@ def entry(kind: str = "entry", block_id: str | None = None, size: int = 256 + 16
 
 @pytest.fixture
 def app(migrated_db_url: str, tmp_path: Path) -> Iterator[Flask]:
-    app = make_app(migrated_db_url, tmp_path / "data")
+    app = make_journal_app(migrated_db_url, tmp_path / "data")
     yield app
     app.extensions["smeb.engine"].dispose()
 

@@ -29,7 +29,7 @@ def test_base64url_must_be_canonical_unpadded_and_a_string(value: object) -> Non
 
 def test_base64url_sizes_are_checked_before_and_after_decoding() -> None:
     assert b64url_bytes(base64.urlsafe_b64encode(b"\xff" * 12).rstrip(b"=").decode(), "$.iv", 12, 12) == b"\xff" * 12
-    with pytest.raises(JournalInputError, match="12..12 bytes, got 11"):
+    with pytest.raises(JournalInputError, match=r"12\.\.12 bytes, got 11"):
         b64url_bytes(base64.urlsafe_b64encode(b"\xff" * 11).rstrip(b"=").decode(), "$.iv", 12, 12)
     with pytest.raises(JournalInputError, match="at most 12 bytes"):
         b64url_bytes("A" * 1000, "$.iv", 12, 12)

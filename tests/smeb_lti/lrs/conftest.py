@@ -13,15 +13,14 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from tests.lrs_server import Lrs, LrsServer, basic, lrs_server  # noqa: F401  (lrs_server: re-exported fixture)
+from tests.support.app import make_app
+from tests.support.lrs_server import Lrs, LrsServer, basic
 
 CONFIG = {"TESTING": True, "SMEB_LRS_MAX_BODY": 200_000, "SMEB_LRS_PAGE_MAX": 50}
 
 
 def _make_app(url: str) -> Flask:
-    from smeb_lti.app import create_app
-
-    return create_app({"SMEB_DATABASE_URL": url, **CONFIG})
+    return make_app(url, **CONFIG)
 
 
 def _tenant_client(app: Flask) -> Lrs:
@@ -42,11 +41,11 @@ def _migrated_templates() -> Iterator[dict[str, object]]:
     yield made
     server = made.get("_pg_server")
     if server is not None:
-        server.drop_database(made["postgresql"])  # type: ignore[attr-defined]
+        server.drop_database(made["postgresql"])
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def migrated_db_url(request: pytest.FixtureRequest, tmp_path: Path, _migrated_templates: dict) -> Iterator[str]:  # type: ignore[type-arg]
+def migrated_db_url(request: pytest.FixtureRequest, tmp_path: Path, _migrated_templates: dict) -> Iterator[str]:
     """Overrides the shared fixture for the LRS tests: an empty, fully migrated database per test.
 
     Same contract as tests/conftest.py, but ``alembic upgrade heads`` runs once per engine per
@@ -131,7 +130,7 @@ def storage_lrs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
 def http_lrs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LrsServer]:
     """The LRS over real HTTP on 127.0.0.1 (one SQLite database per module): where the transport matters."""
     from smeb_lti.db import migrate
-    from tests.lrs_server import start_lrs_server
+    from tests.support.lrs_server import start_lrs_server
 
     url = f"sqlite:///{Path(tmp_path_factory.mktemp('lrs-http')) / 'smeb.db'}"
     migrate(url)

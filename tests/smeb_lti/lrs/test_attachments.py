@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from tests.lrs_server import statement
+from tests.support.lrs_server import statement
 
 SIGNATURE = "http://adlnet.gov/expapi/attachments/signature"
 BOUNDARY = "xapi-boundary-1"
@@ -37,7 +37,7 @@ def part_headers(data: bytes, content_type: str = "text/plain") -> dict[str, str
     return {"Content-Type": content_type, "Content-Transfer-Encoding": "binary", "X-Experience-API-Hash": hashlib.sha256(data).hexdigest()}
 
 
-def post_multipart(lrs, body: bytes):  # type: ignore[no-untyped-def]
+def post_multipart(lrs, body: bytes):
     return lrs.request("POST", "/statements", data=body, content_type=f'multipart/mixed; boundary="{BOUNDARY}"')
 
 

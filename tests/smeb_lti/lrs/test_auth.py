@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 
-from tests.lrs_server import basic, statement
+from tests.support.lrs_server import basic, statement
 
 
 def test_no_credentials_is_401_with_a_basic_challenge(lrs):
@@ -83,11 +83,11 @@ def test_a_revoked_credential_is_refused_at_once(lrs):
 def test_secrets_are_stored_hashed(lrs):
     import sqlalchemy as sa
 
-    from smeb_lti.lrs import store
+    from smeb_lti.lrs import tables
 
     secret = base64.b64decode(lrs.auth.split()[1]).decode().split(":", 1)[1]
     with lrs.app.extensions["smeb.engine"].connect() as conn:
-        rows = conn.execute(sa.select(store.credentials.c.secret_hash, store.credentials.c.salt)).all()
+        rows = conn.execute(sa.select(tables.credentials.c.secret_hash, tables.credentials.c.salt)).all()
     assert rows and all(secret not in (row.secret_hash + row.salt) for row in rows)
 
 
@@ -153,7 +153,7 @@ def test_launch_tokens_cannot_void(lrs):
     assert lrs.post_statements(void, auth=f"Bearer {_token(lrs)}").status_code == 200
 
 
-def _resolved_secret(app, drop: tuple[str, ...]) -> bytes:  # type: ignore[no-untyped-def]
+def _resolved_secret(app, drop: tuple[str, ...]) -> bytes:
     from smeb_lti.db import session_scope
     from smeb_lti.lrs import auth
 
@@ -165,11 +165,11 @@ def _resolved_secret(app, drop: tuple[str, ...]) -> bytes:  # type: ignore[no-un
 
 def test_without_configured_keys_every_worker_uses_the_one_launch_token_key_stored_in_the_database(lrs, monkeypatch):
     """Several worker processes (here: two apps on one database) must accept each other's launch tokens."""
-    from smeb_lti.app import create_app
+    from tests.support.app import make_app
 
     monkeypatch.delenv("SMEB_SECRET_KEY", raising=False)
     monkeypatch.delenv("SMEB_LRS_TOKEN_SECRET", raising=False)
-    second = create_app({"SMEB_DATABASE_URL": lrs.app.config["SMEB_DATABASE_URL"], "TESTING": True})
+    second = make_app(lrs.app.config["SMEB_DATABASE_URL"])
     try:
         first_key = _resolved_secret(lrs.app, ("SECRET_KEY", "SMEB_LRS_TOKEN_SECRET"))
         second_key = _resolved_secret(second, ("SECRET_KEY", "SMEB_LRS_TOKEN_SECRET"))

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.lrs_server import statement
+from tests.support.lrs_server import statement
 
 VOIDED = "http://adlnet.gov/expapi/verbs/voided"
 
@@ -18,7 +18,7 @@ def voiding(target: str) -> dict[str, Any]:
     return statement(verb=VOIDED, object={"objectType": "StatementRef", "id": target})
 
 
-def ids(response) -> list[str]:  # type: ignore[no-untyped-def]
+def ids(response) -> list[str]:
     return [s["id"] for s in response.get_json()["statements"]]
 
 
@@ -69,7 +69,7 @@ def test_a_batch_with_stored_statements_stores_only_the_new_ones_or_nothing_on_c
     assert lrs.get_statements(statementId=c["id"]).status_code == 404
 
 
-def _definitions(lrs, activity_ids: list[str]) -> dict[str, dict[str, Any]]:  # type: ignore[no-untyped-def]
+def _definitions(lrs, activity_ids: list[str]) -> dict[str, dict[str, Any]]:
     from smeb_lti.db import session_scope
     from smeb_lti.lrs import store
 

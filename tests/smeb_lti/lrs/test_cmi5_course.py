@@ -13,8 +13,9 @@ import pytest
 import sqlalchemy as sa
 
 from smeb_lti.db import session_scope
-from smeb_lti.lrs import cmi5
+from smeb_lti.lrs import cmi5, cmi5_launch
 from smeb_lti.lrs.cmi5_course import Cmi5CourseError, parse_course_structure
+from smeb_lti.lrs.errors import Cmi5Violation
 from tests.smeb_lti.lrs.test_cmi5 import Au, rejected
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "cmi5" / "block-course" / "cmi5.xml"
@@ -24,12 +25,12 @@ THEORY, TEST, EXTRA = (COURSE + "/au/" + name for name in ("theory", "test", "ex
 
 
 @pytest.fixture
-def course(lrs):  # type: ignore[no-untyped-def]
+def course(lrs):
     with session_scope(lrs.app.extensions["smeb.sessions"]) as session:
-        return cmi5.import_course_structure(session, "acme", parse_course_structure(FIXTURE.read_bytes()))
+        return cmi5_launch.import_course_structure(session, "acme", parse_course_structure(FIXTURE.read_bytes()))
 
 
-def launch(lrs, publisher: str, registration: str | None = None, **options) -> Au:  # type: ignore[no-untyped-def]
+def launch(lrs, publisher: str, registration: str | None = None, **options) -> Au:
     au = Au(lrs, publisher, course_publisher_id=COURSE, registration=registration, **options)
     au.login()
     assert au.send(au.statement(cmi5.VERB_INITIALIZED)).status_code == 200
@@ -37,19 +38,19 @@ def launch(lrs, publisher: str, registration: str | None = None, **options) -> A
 
 
 def complete(au: Au) -> int:
-    return au.send(au.statement(cmi5.VERB_COMPLETED, {"completion": True, "duration": "PT1M"}, moveon=True)).status_code  # type: ignore[no-any-return]
+    return au.send(au.statement(cmi5.VERB_COMPLETED, {"completion": True, "duration": "PT1M"}, moveon=True)).status_code
 
 
 def passed(au: Au, scaled: float = 0.9) -> int:
     body = au.statement(cmi5.VERB_PASSED, {"success": True, "score": {"scaled": scaled}, "duration": "PT2M"}, moveon=True)
-    return au.send(body).status_code  # type: ignore[no-any-return]
+    return au.send(body).status_code
 
 
-def statements(lrs, registration: str) -> list[dict]:  # type: ignore[no-untyped-def]
-    return lrs.get_statements(registration=registration, ascending="true", limit="50").get_json()["statements"]  # type: ignore[no-any-return]
+def statements(lrs, registration: str) -> list[dict]:
+    return lrs.get_statements(registration=registration, ascending="true", limit="50").get_json()["statements"]
 
 
-def satisfied(lrs, registration: str) -> list[dict]:  # type: ignore[no-untyped-def]
+def satisfied(lrs, registration: str) -> list[dict]:
     return [s for s in statements(lrs, registration) if s["verb"]["id"] == cmi5.VERB_SATISFIED]
 
 
@@ -72,7 +73,7 @@ def test_13_1_a_bad_course_structure_is_refused_naming_what_is_wrong(xml: bytes,
         parse_course_structure(xml)
 
 
-def test_9_3_completed_and_passed_are_once_per_registration_and_au_not_per_registration(lrs, course) -> None:  # type: ignore[no-untyped-def]
+def test_9_3_completed_and_passed_are_once_per_registration_and_au_not_per_registration(lrs, course) -> None:
     """9.3 "AU Verb Ordering Rules within a registration (per AU)": the second AU of a registration may
     complete and pass too; the same AU may not again (9.3.3-1, 9.3.4-2)."""
     theory = launch(lrs, THEORY)
@@ -86,7 +87,7 @@ def test_9_3_completed_and_passed_are_once_per_registration_and_au_not_per_regis
     assert rejected(again.send(again.statement(cmi5.VERB_COMPLETED, {"completion": True}, moveon=True)), "9.3.3-1")
 
 
-def test_9_3_4_1_the_second_au_keeps_its_own_mastery_score(lrs, course) -> None:  # type: ignore[no-untyped-def]
+def test_9_3_4_1_the_second_au_keeps_its_own_mastery_score(lrs, course) -> None:
     """10.2.4: masteryScore comes from the course structure, per AU."""
     test = launch(lrs, TEST)
     assert test.launch_data()["masteryScore"] == 0.7 and test.launch_data()["moveOn"] == "CompletedAndPassed"
@@ -94,7 +95,7 @@ def test_9_3_4_1_the_second_au_keeps_its_own_mastery_score(lrs, course) -> None:
     assert launch(lrs, THEORY).launch_data()["moveOn"] == "Completed"
 
 
-def test_9_3_9_the_course_is_not_satisfied_by_its_first_au_alone(lrs, course) -> None:  # type: ignore[no-untyped-def]
+def test_9_3_9_the_course_is_not_satisfied_by_its_first_au_alone(lrs, course) -> None:
     """9.3.9: "satisfied" only when the moveOn criteria of ALL AUs in the block / course are met."""
     theory = launch(lrs, THEORY)
     assert complete(theory) == 200
@@ -107,7 +108,7 @@ def test_9_3_9_the_course_is_not_satisfied_by_its_first_au_alone(lrs, course) ->
     assert objects == [cmi5.TYPE_BLOCK, cmi5.TYPE_COURSE]  # the block, then the course (extra is NotApplicable)
 
 
-def test_9_3_9_and_9_4_satisfied_is_about_the_block_or_course_object_with_its_context(lrs, course) -> None:  # type: ignore[no-untyped-def]
+def test_9_3_9_and_9_4_satisfied_is_about_the_block_or_course_object_with_its_context(lrs, course) -> None:
     """9.4: generated block/course ids (never the publisher's) with the cmi5 activity types; 9.6.2.3: the
     block's/course's publisher id as grouping (not the AU's); 9.3.9: the session id of the triggering
     launch; 9.6.1: the registration; 9.6.2.1: the cmi5 category and no moveOn category (no result)."""
@@ -133,35 +134,35 @@ def test_9_3_9_and_9_4_satisfied_is_about_the_block_or_course_object_with_its_co
     assert len(satisfied(lrs, theory.launch.registration)) == 2
 
 
-def test_9_3_7_waived_is_once_per_registration_and_au_and_counts_as_move_on_met(lrs, course) -> None:  # type: ignore[no-untyped-def]
+def test_9_3_7_waived_is_once_per_registration_and_au_and_counts_as_move_on_met(lrs, course) -> None:
     theory = launch(lrs, THEORY)
     complete(theory)
     with session_scope(lrs.app.extensions["smeb.sessions"]) as session:
-        cmi5.waive(session, "acme", theory.launch.registration, "Tested Out", publisher_id=TEST)
+        cmi5_launch.waive(session, "acme", theory.launch.registration, "Tested Out", publisher_id=TEST)
     verbs = [s["verb"]["id"].rsplit("/", 1)[-1] for s in statements(lrs, theory.launch.registration)]
     assert verbs[-3:] == ["waived", "satisfied", "satisfied"]
-    with session_scope(lrs.app.extensions["smeb.sessions"]) as session, pytest.raises(cmi5.Cmi5Violation, match="9.3.7-1"):
-        cmi5.waive(session, "acme", theory.launch.registration, publisher_id=TEST)
-    with session_scope(lrs.app.extensions["smeb.sessions"]) as session, pytest.raises(cmi5.Cmi5Violation, match="9.3.7-2"):
-        cmi5.waive(session, "acme", theory.launch.registration, publisher_id=THEORY)  # its moveOn is already met
+    with session_scope(lrs.app.extensions["smeb.sessions"]) as session, pytest.raises(Cmi5Violation, match=r"9\.3\.7-1"):
+        cmi5_launch.waive(session, "acme", theory.launch.registration, publisher_id=TEST)
+    with session_scope(lrs.app.extensions["smeb.sessions"]) as session, pytest.raises(Cmi5Violation, match=r"9\.3\.7-2"):
+        cmi5_launch.waive(session, "acme", theory.launch.registration, publisher_id=THEORY)  # its moveOn is already met
 
 
-def test_9_6_1_a_course_of_not_applicable_aus_is_satisfied_at_registration(lrs) -> None:  # type: ignore[no-untyped-def]
+def test_9_6_1_a_course_of_not_applicable_aus_is_satisfied_at_registration(lrs) -> None:
     xml = FIXTURE.read_bytes().replace(b' moveOn="Completed"', b"").replace(b' moveOn="CompletedAndPassed" masteryScore="0.7"', b"")
     with session_scope(lrs.app.extensions["smeb.sessions"]) as session:
-        cmi5.import_course_structure(session, "acme", parse_course_structure(xml))
+        cmi5_launch.import_course_structure(session, "acme", parse_course_structure(xml))
     au = Au(lrs, EXTRA, course_publisher_id=COURSE)
     assert [s["object"]["definition"]["type"] for s in satisfied(lrs, au.launch.registration)] == [cmi5.TYPE_BLOCK, cmi5.TYPE_COURSE]
 
 
-def test_an_au_outside_the_imported_course_cannot_be_launched_in_it(lrs, course) -> None:  # type: ignore[no-untyped-def]
+def test_an_au_outside_the_imported_course_cannot_be_launched_in_it(lrs, course) -> None:
     with pytest.raises(ValueError, match="not in the imported course"):
         Au(lrs, COURSE + "/au/unknown", course_publisher_id=COURSE)
     with pytest.raises(ValueError, match="differs from the course structure"):
         Au(lrs, TEST, course_publisher_id=COURSE, mastery_score=0.5)
 
 
-def test_the_report_counts_the_satisfied_course_as_passed(lrs, course) -> None:  # type: ignore[no-untyped-def]
+def test_the_report_counts_the_satisfied_course_as_passed(lrs, course) -> None:
     """Issue 18: completed, passed (0.9 against 0.7) and satisfied is "Bestått", not "Påbegynt"."""
     from smeb_lti.reports.aggregate import completion_report
     from smeb_lti.reports.sources import store_statements
@@ -177,7 +178,7 @@ def test_the_report_counts_the_satisfied_course_as_passed(lrs, course) -> None: 
     kari.send(kari.statement(cmi5.VERB_INITIALIZED))
     complete(kari)
     with session_scope(lrs.app.extensions["smeb.sessions"]) as session:
-        cmi5.waive(session, "acme", kari.launch.registration, publisher_id=TEST)
+        cmi5_launch.waive(session, "acme", kari.launch.registration, publisher_id=TEST)
     with lrs.app.extensions["smeb.sessions"]() as session:
         rows = completion_report(store_statements(session, "acme"))
     assert [(r.learner.rsplit("|", 1)[-1], r.course_id, r.status, r.status_nb, r.course_name) for r in rows] == [
@@ -187,12 +188,12 @@ def test_the_report_counts_the_satisfied_course_as_passed(lrs, course) -> None: 
     assert all(r.completed_at is not None for r in rows)
 
 
-def test_cmi5_statements_are_forwarded_to_the_customers_lrs_only(lrs, course) -> None:  # type: ignore[no-untyped-def]
+def test_cmi5_statements_are_forwarded_to_the_customers_lrs_only(lrs, course) -> None:
     """Issue 18: the AU's statements and the LMS's (launched, satisfied, waived, abandoned) are queued like
     every other statement, for the upstream LRSs bound to the launch's customer and no other."""
     from xapi.customers import CustomerMatch, CustomerScope
-    from xapi.destinations import Destination, save_destination
-    from xapi.outbox import outbox_table
+    from xapi.delivery.destinations import Destination, save_destination
+    from xapi.delivery.outbox import outbox_table
 
     engine = lrs.app.extensions["smeb.engine"]
     with engine.begin() as conn:
@@ -213,12 +214,12 @@ def test_cmi5_statements_are_forwarded_to_the_customers_lrs_only(lrs, course) ->
     assert all('"authority"' not in payload and '"stored"' not in payload for _, _, payload in queued)
 
 
-def test_lrs_0003_turns_a_registration_row_into_its_au_row_and_its_course(migrated_db_url) -> None:  # type: ignore[no-untyped-def]
+def test_lrs_0003_turns_a_registration_row_into_its_au_row_and_its_course(migrated_db_url) -> None:
     """The migration keeps what was recorded: the registration's flags become its AU's, a satisfied one its course's."""
     from alembic import command
 
     from smeb_lti.db import alembic_config, make_engine
-    from smeb_lti.lrs import store
+    from smeb_lti.lrs import tables
 
     command.downgrade(alembic_config(migrated_db_url), "lrs_0002")
     engine = make_engine(migrated_db_url)
@@ -233,17 +234,17 @@ def test_lrs_0003_turns_a_registration_row_into_its_au_row_and_its_course(migrat
                 "('s1', 1, 'r1', '{}', 'urn:au', 'https://p/au', 'urn:course', 'Normal', NULL, 'Passed', 'x', :f, :f, :f, 1)"), {"f": False})
         command.upgrade(alembic_config(migrated_db_url), "heads")
         with engine.connect() as conn:
-            rows = conn.execute(sa.select(store.cmi5_registrations).order_by(store.cmi5_registrations.c.activity_id)).mappings().all()
+            rows = conn.execute(sa.select(tables.cmi5_registrations).order_by(tables.cmi5_registrations.c.activity_id)).mappings().all()
         assert [(r["activity_id"], r["completed"], r["passed"], r["waived"], r["satisfied"]) for r in rows] == [
             ("urn:au", True, True, False, True), ("urn:course", False, False, False, True)]
     finally:
         with engine.begin() as conn:
-            conn.execute(sa.delete(store.cmi5_registrations))
-            conn.execute(sa.delete(store.cmi5_sessions))
+            conn.execute(sa.delete(tables.cmi5_registrations))
+            conn.execute(sa.delete(tables.cmi5_sessions))
         engine.dispose()
 
 
-def test_9_6_2_3_satisfied_groups_under_the_course_not_the_au_without_an_imported_structure(lrs) -> None:  # type: ignore[no-untyped-def]
+def test_9_6_2_3_satisfied_groups_under_the_course_not_the_au_without_an_imported_structure(lrs) -> None:
     """A launch of a course never imported: the course is that AU alone, and "satisfied" still names the course."""
     au = Au(lrs, course_publisher_id="https://smeb.no/cmi5/one-au-course", move_on="Completed")
     au.login()
@@ -254,8 +255,8 @@ def test_9_6_2_3_satisfied_groups_under_the_course_not_the_au_without_an_importe
     assert statement["object"]["id"] == cmi5.course_activity_id("acme", "https://smeb.no/cmi5/one-au-course")
 
 
-def test_the_http_launch_names_the_course_and_the_customer(lrs, course) -> None:  # type: ignore[no-untyped-def]
-    from smeb_lti.lrs import store
+def test_the_http_launch_names_the_course_and_the_customer(lrs, course) -> None:
+    from smeb_lti.lrs import tables
     from tests.smeb_lti.lrs.test_cmi5 import ACTOR
 
     body = {"actor": ACTOR, "publisherId": TEST, "packageUrl": "http://localhost/p/index.html", "coursePublisherId": COURSE,
@@ -263,7 +264,7 @@ def test_the_http_launch_names_the_course_and_the_customer(lrs, course) -> None:
     made = lrs.client.post("/lrs/acme/cmi5/launches", json=body, headers={"Authorization": lrs.auth})
     assert made.status_code == 201, made.get_json()
     with lrs.app.extensions["smeb.sessions"]() as session:
-        row = session.execute(sa.select(store.cmi5_sessions).where(store.cmi5_sessions.c.session_id == made.get_json()["sessionId"])).mappings().one()
+        row = session.execute(sa.select(tables.cmi5_sessions).where(tables.cmi5_sessions.c.session_id == made.get_json()["sessionId"])).mappings().one()
     assert row["move_on"] == "CompletedAndPassed" and row["mastery_score"] == 0.7 and row["course_publisher_id"] == COURSE
     assert '"context_id": "7"' in row["customer_json"]
     wrong = lrs.client.post("/lrs/acme/cmi5/launches", json={**body, "customer": {"isuer": "x"}}, headers={"Authorization": lrs.auth})

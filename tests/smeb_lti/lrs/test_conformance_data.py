@@ -15,13 +15,13 @@ from typing import Any
 
 import pytest
 
-from tests.lrs_server import statement
+from tests.support.lrs_server import statement
 
 Edit = Callable[[dict[str, Any]], None]
 
 
 @pytest.fixture
-def lrs(shared_lrs):  # type: ignore[no-untyped-def]
+def lrs(shared_lrs):
     return shared_lrs
 
 

@@ -15,11 +15,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.lrs_server import statement
+from tests.support.lrs_server import statement
 
 
 @pytest.fixture
-def lrs(storage_lrs):  # type: ignore[no-untyped-def]
+def lrs(storage_lrs):
     return storage_lrs
 
 

@@ -14,7 +14,7 @@ import uuid
 import pytest
 import requests
 
-from tests.lrs_server import statement
+from tests.support.lrs_server import statement
 
 BOUNDARY = "-------314159265358979323846"
 TEXT = b"here is a simple attachment"
@@ -25,7 +25,7 @@ def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def attachment(data: bytes, **extra) -> dict:  # type: ignore[no-untyped-def]
+def attachment(data: bytes, **extra) -> dict:
     return {"usageType": "http://example.com/attachment-usage/test", "display": {"en-US": "A test attachment"},
             "contentType": "text/plain", "length": len(data), "sha2": sha(data), **extra}
 
@@ -47,7 +47,7 @@ def part(data: bytes, **override: str) -> tuple[dict[str, str], bytes]:
 
 
 class Client:
-    def __init__(self, server) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, server) -> None:
         self.server = server
         self.session = requests.Session()
 
@@ -65,7 +65,7 @@ class Client:
 
 
 @pytest.fixture
-def client(http_lrs):  # type: ignore[no-untyped-def]
+def client(http_lrs):
     c = Client(http_lrs)
     yield c
     c.session.close()
@@ -185,7 +185,7 @@ SIGNATURE = "http://adlnet.gov/expapi/attachments/signature"
 
 
 @pytest.fixture(scope="module")
-def rsa_key():  # type: ignore[no-untyped-def]
+def rsa_key():
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)

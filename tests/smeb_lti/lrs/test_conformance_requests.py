@@ -14,14 +14,14 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.lrs_server import statement
+from tests.support.lrs_server import statement
 
 AGENT = json.dumps({"objectType": "Agent", "mbox": "mailto:conformance@example.com"})
 ACTIVITY = "http://www.example.com/meetings/occurances/34534"
 
 
 @pytest.fixture
-def lrs(shared_lrs):  # type: ignore[no-untyped-def]
+def lrs(shared_lrs):
     return shared_lrs
 
 
@@ -137,7 +137,7 @@ def test_a_method_the_specification_does_not_define_for_a_resource_is_405(lrs, m
 
 
 # --------------------------------------------------------------------------- alternate request syntax (Communication 1.3)
-def _form(lrs, method: str, form: dict, query_params: dict | None = None, **kwargs):  # type: ignore[no-untyped-def]
+def _form(lrs, method: str, form: dict, query_params: dict | None = None, **kwargs):
     query = urlencode({"method": method, **(query_params or {})})
     return lrs.request("POST", f"/statements?{query}", data=urlencode(form), content_type="application/x-www-form-urlencoded", **kwargs)
 

@@ -16,13 +16,13 @@ from email.utils import parsedate_to_datetime
 import pytest
 
 from smeb_lti.lrs.statements import parse_timestamp
-from tests.lrs_server import statement
+from tests.support.lrs_server import statement
 
 VOIDED = "http://adlnet.gov/expapi/verbs/voided"
 
 
 @pytest.fixture
-def lrs(storage_lrs):  # type: ignore[no-untyped-def]
+def lrs(storage_lrs):
     return storage_lrs
 
 
@@ -38,12 +38,12 @@ def agent_param(address: str) -> str:
     return json.dumps({"objectType": "Agent", "mbox": address})
 
 
-def ids(response) -> list[str]:  # type: ignore[no-untyped-def]
+def ids(response) -> list[str]:
     assert response.status_code == 200, response.get_json()
     return [s["id"] for s in response.get_json()["statements"]]
 
 
-def ref(target: str, **extra) -> dict:  # type: ignore[no-untyped-def]
+def ref(target: str, **extra) -> dict:
     return statement(verb="http://adlnet.gov/expapi/verbs/attempted", object={"objectType": "StatementRef", "id": target}, **extra)
 
 
@@ -78,7 +78,7 @@ def test_xapi_00142_a_different_statement_under_a_taken_id_changes_nothing_and_i
     s = statement()
     modified = dict(s, verb={"id": "http://adlnet.gov/expapi/verbs/attempted", "display": {"en-US": "attempted"}})
 
-    def send(method: str, body: dict):  # type: ignore[no-untyped-def]
+    def send(method: str, body: dict):
         if method == "PUT":
             return lrs.request("PUT", "/statements", params={"statementId": s["id"]}, json_body=body)
         return lrs.post_statements(body)
@@ -495,7 +495,7 @@ def test_xapi_00164_every_filter_at_once_with_format_ids_finds_the_statement(lrs
 
 
 # --------------------------------------------------------------------------- canonical definitions and trust (Data 2.4.4.1)
-def _with_definition(activity: str, definition: dict) -> dict:  # type: ignore[type-arg]
+def _with_definition(activity: str, definition: dict) -> dict:
     s = statement(activity=activity)
     s["object"]["definition"] = definition
     return s

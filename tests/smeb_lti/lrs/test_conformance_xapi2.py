@@ -12,13 +12,13 @@ from email.utils import parsedate_to_datetime
 import pytest
 
 from smeb_lti.lrs.statements import parse_timestamp
-from tests.lrs_server import statement
+from tests.support.lrs_server import statement
 
 V2 = "2.0.0"
 
 
 @pytest.fixture
-def lrs(storage_lrs):  # type: ignore[no-untyped-def]
+def lrs(storage_lrs):
     return storage_lrs
 
 

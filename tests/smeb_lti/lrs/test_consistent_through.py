@@ -11,6 +11,7 @@ threads with their own HTTP connections, and one reader polling as a client woul
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 import uuid
@@ -20,7 +21,7 @@ from typing import Any
 import requests
 
 from smeb_lti.lrs.statements import parse_timestamp
-from tests.lrs_server import statement
+from tests.support.lrs_server import statement
 
 WRITERS = 4
 BATCH = 3
@@ -125,4 +126,4 @@ def test_stored_grows_strictly_from_write_to_write(lrs):
         assert lrs.post_statements(s).status_code == 200
         ids.append(s["id"])
     stored = [parse_timestamp(lrs.get_statements(statementId=sid).get_json()["stored"]) for sid in ids]
-    assert all(earlier < later for earlier, later in zip(stored, stored[1:])), stored
+    assert all(earlier < later for earlier, later in itertools.pairwise(stored)), stored

@@ -9,7 +9,7 @@ from datetime import UTC
 
 import pytest
 
-from tests.lrs_server import statement
+from tests.support.lrs_server import statement
 
 ACTIVITY = "https://smeb.no/xapi/course/a"
 AGENT = json.dumps({"objectType": "Agent", "mbox": "mailto:ola@example.com"})

@@ -133,7 +133,7 @@ def assert_answer(response: Any, surface: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def lrs(storage_lrs):  # type: ignore[no-untyped-def]
+def lrs(storage_lrs):
     return storage_lrs
 
 
@@ -231,11 +231,11 @@ def test_fuzzed_get_statements_parameters_never_fail_the_server(lrs, params):
 def test_after_the_fuzz_everything_stored_reads_back_as_valid_json(lrs):
     """Runs after the fuzz tests of this module (same LRS): the store holds nothing a reader chokes on."""
     from smeb_lti.db import session_scope
-    from smeb_lti.lrs import store
+    from smeb_lti.lrs import tables
 
     with session_scope(lrs.app.extensions["smeb.sessions"]) as session:
-        rows = session.execute(store.statements.select().with_only_columns(store.statements.c.full_json)).scalars().all()
-        documents = session.execute(store.documents.select()).mappings().all()
+        rows = session.execute(tables.statements.select().with_only_columns(tables.statements.c.full_json)).scalars().all()
+        documents = session.execute(tables.documents.select()).mappings().all()
     print({surface: dict(counts) for surface, counts in OUTCOMES.items()})
     assert rows, "the statement fuzz stored nothing: the mutations are too aggressive to test the stored side"
     for surface, counts in OUTCOMES.items():

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.lrs_server import statement
+from tests.support.lrs_server import statement
 
 AGENT = json.dumps({"objectType": "Agent", "mbox": "mailto:ola@example.com"})
 DEEP = "[" * 50_000 + "]" * 50_000
@@ -133,9 +133,9 @@ def test_a_substatement_with_context_activity_definitions_and_extensions_fits_co
 
 def test_the_depth_limit_is_a_setting(migrated_db_url):
     from tests.smeb_lti.lrs.conftest import CONFIG, _tenant_client
-    from smeb_lti.app import create_app
+    from tests.support.app import make_app
 
-    app = create_app({"SMEB_DATABASE_URL": migrated_db_url, **CONFIG, "SMEB_LRS_MAX_JSON_DEPTH": 40})
+    app = make_app(migrated_db_url, **CONFIG, SMEB_LRS_MAX_JSON_DEPTH=40)
     try:
         lrs = _tenant_client(app)
         assert lrs.post_statements(deep_extension(35)).status_code == 200
@@ -155,11 +155,12 @@ def test_an_invalid_depth_setting_is_refused_at_start_naming_the_variable(migrat
 
 def test_the_shared_depth_setting_applies_when_the_lrs_one_is_unset(migrated_db_url, monkeypatch):
     from smeb_lti.app import create_app
+    from smeb_lti.settings import get_settings
 
     monkeypatch.delenv("SMEB_LRS_MAX_JSON_DEPTH", raising=False)
     monkeypatch.setenv("SMEB_MAX_JSON_DEPTH", "20")
     app = create_app({"SMEB_DATABASE_URL": migrated_db_url, "TESTING": True})
-    assert app.config["SMEB_LRS_MAX_JSON_DEPTH"] == 20
+    assert get_settings(app).lrs_max_json_depth == 20
     app.extensions["smeb.engine"].dispose()
 
 
@@ -342,7 +343,7 @@ def test_xapi_00331_over_real_http_the_adl_2_0_suites_three_cases_get_a_version_
     import http.client
     import re
 
-    from tests.lrs_server import start_lrs_server
+    from tests.support.lrs_server import start_lrs_server
 
     allowed = re.compile(r"^2\.0\.0$|^1\.0(\.[1-3])$")
     server = start_lrs_server(migrated_db_url)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import subprocess
 from pathlib import Path
+
+from tests.support.node import node_env, run_node
 
 SCRIPT = Path(__file__).parent / "interop" / "xapi_client.cjs"
 REPO = Path(__file__).resolve().parents[3]
@@ -16,10 +15,7 @@ def test_the_xapi_npm_client_round_trips_statements_paging_voiding_and_state(lrs
     node = shutil.which("node")
     assert node, "Node.js is needed for the interop test (apt-get install -y nodejs)"
     assert (REPO / "node_modules" / "@xapi" / "xapi").is_dir(), "run `npm install` (package.json lists @xapi/xapi)"
-    env = dict(os.environ, LRS_ENDPOINT=lrs_server.endpoint, LRS_AUTH=lrs_server.auth_header)
-    result = subprocess.run([node, str(SCRIPT)], check=False, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    summary = run_node(SCRIPT, env=node_env(LRS_ENDPOINT=lrs_server.endpoint, LRS_AUTH=lrs_server.auth_header), timeout=120)
     assert summary["paged"] == 6
     assert summary["state"] == "ok"
     assert "1.0.3" in summary["about"]

@@ -1,4 +1,4 @@
-"""The reusable real-HTTP fixture (tests/lrs_server.py): serving a package folder and a cmi5 launch end to end."""
+"""The reusable real-HTTP fixture (tests/support/lrs_server.py): serving a package folder and a cmi5 launch end to end."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 
-from tests.lrs_server import statement
+from tests.support.lrs_server import statement
 
 VOIDED = "http://adlnet.gov/expapi/verbs/voided"
 
@@ -14,7 +14,7 @@ def voiding(target: str) -> dict:
     return statement(verb=VOIDED, object={"objectType": "StatementRef", "id": target})
 
 
-def ids(response) -> list[str]:  # type: ignore[no-untyped-def]
+def ids(response) -> list[str]:
     return [s["id"] for s in response.get_json()["statements"]]
 
 

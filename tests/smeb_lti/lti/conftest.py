@@ -13,7 +13,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from tests.lti_platform_keys import LTI, PlatformServer, PlatformSim
+from tests.support.app import dispose, make_app
+from tests.support.lti_platform import LTI, PlatformServer, PlatformSim
 
 CLIENT_ID = "client-a"
 DEPLOYMENT_ID = "dep-1"
@@ -36,17 +37,11 @@ def tool_config(migrated_db_url: str, tmp_path: Path) -> dict[str, Any]:
     }
 
 
-def make_app(config: dict[str, Any]) -> Flask:
-    from smeb_lti.app import create_app
-
-    return create_app(config)
-
-
 @pytest.fixture
 def app(tool_config: dict[str, Any]) -> Iterator[Flask]:
-    app = make_app(tool_config)
+    app = make_app(**tool_config)
     yield app
-    app.extensions["smeb.engine"].dispose()
+    dispose(app)
 
 
 def register(app: Flask, platform: PlatformSim, client_id: str = CLIENT_ID, deployments: tuple[str, ...] = (DEPLOYMENT_ID,)) -> int:

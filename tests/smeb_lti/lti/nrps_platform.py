@@ -1,6 +1,6 @@
 """A test platform with a Names and Role Provisioning (NRPS 2.0) membership service over real HTTP.
 
-It extends :class:`tests.lti_platform_keys.PlatformSim` (JWKS, token endpoint) with
+It extends :class:`tests.support.lti_platform.PlatformSim` (JWKS, token endpoint) with
 ``/memberships``, which answers 401 for every token in ``revoked`` (what a platform does with an
 access token it no longer honours, before that token's ``expires_in``).
 """
@@ -13,7 +13,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from tests.lti_platform_keys import LTI, PlatformSim
+from tests.support.lti_platform import LTI, PlatformSim
 
 NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"

@@ -18,7 +18,6 @@ import pytest
 from flask import Flask
 from werkzeug.test import TestResponse
 
-from tests.lti_platform_keys import LTI, PlatformKey, PlatformSim
 from tests.smeb_lti.lti.conftest import (
     CLIENT_ID,
     Lms,
@@ -26,6 +25,7 @@ from tests.smeb_lti.lti.conftest import (
     register,
     stored_launches,
 )
+from tests.support.lti_platform import LTI, PlatformKey, PlatformSim
 
 
 def assert_refused(app: Flask, response: TestResponse, status: int, *phrases: str) -> None:
@@ -232,9 +232,9 @@ def test_a_rotated_platform_key_is_picked_up_by_refetching_the_jwks(app: Flask, 
 
 
 def test_a_jwks_url_that_does_not_answer_in_time_gives_a_clear_gateway_error(app: Flask, lms: Lms, platform: PlatformSim, tool_config: dict[str, Any]) -> None:
-    from tests.smeb_lti.lti.conftest import make_app
+    from tests.support.app import make_app
 
-    slow_app = make_app({**tool_config, "SMEB_LTI_HTTP_TIMEOUT": 0.5})
+    slow_app = make_app(**{**tool_config, "SMEB_LTI_HTTP_TIMEOUT": 0.5})
     try:
         platform.jwks_delay = 2.0
         client = slow_app.test_client()

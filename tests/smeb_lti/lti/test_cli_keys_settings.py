@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from smeb_lti.cli import main
 from smeb_lti.db import make_engine, session_scope
 from smeb_lti.lti import keys
-from smeb_lti.lti.errors import LtiConfigError, ToolKeyError
-from smeb_lti.lti.settings import load
+from smeb_lti.lti.errors import ToolKeyError
+from smeb_lti.settings import Settings, SettingsError
 
 
 @pytest.fixture
@@ -106,14 +106,14 @@ def test_a_retired_key_stays_in_the_jwks_until_its_tokens_have_expired(sessions:
 
 
 def test_production_refuses_to_start_without_secrets(tmp_path: Path) -> None:
-    with pytest.raises(LtiConfigError, match="SMEB_ENV=production needs SMEB_SECRET_KEY and SMEB_KEY_ENCRYPTION_KEY"):
-        load({"SMEB_ENV": "production"}, env={}, data_dir=tmp_path)
+    with pytest.raises(SettingsError, match="SMEB_ENV=production needs SMEB_SECRET_KEY and SMEB_KEY_ENCRYPTION_KEY"):
+        Settings.from_env({"SMEB_DATA_DIR": str(tmp_path)}, {"SMEB_ENV": "production"}).with_development_secrets()
     assert not (tmp_path / "secrets").exists()
 
 
 def test_production_refuses_a_key_encryption_key_that_is_not_a_fernet_key(tmp_path: Path) -> None:
-    with pytest.raises(LtiConfigError, match="SMEB_KEY_ENCRYPTION_KEY is not a Fernet key"):
-        load({"SMEB_ENV": "production", "SMEB_SECRET_KEY": "s" * 40, "SMEB_KEY_ENCRYPTION_KEY": "hunter2"}, env={}, data_dir=tmp_path)
+    with pytest.raises(SettingsError, match="SMEB_KEY_ENCRYPTION_KEY is not a Fernet key"):
+        Settings.from_env({"SMEB_DATA_DIR": str(tmp_path)}, {"SMEB_ENV": "production", "SMEB_SECRET_KEY": "s" * 40, "SMEB_KEY_ENCRYPTION_KEY": "hunter2"}).with_development_secrets()
 
 
 @pytest.mark.parametrize(("name", "value", "phrase"), [
@@ -125,18 +125,18 @@ def test_production_refuses_a_key_encryption_key_that_is_not_a_fernet_key(tmp_pa
     ("SMEB_LTI_JWKS_TTL", "0", "must be greater than 0"),
 ])
 def test_a_bad_setting_is_named_in_the_error(tmp_path: Path, name: str, value: str, phrase: str) -> None:
-    with pytest.raises(LtiConfigError, match=f"{name}.*{phrase}|{phrase}"):
-        load({name: value}, env={}, data_dir=tmp_path)
+    with pytest.raises(SettingsError, match=f"{name}.*{phrase}|{phrase}"):
+        Settings.from_env({"SMEB_DATA_DIR": str(tmp_path)}, {name: value}).with_development_secrets()
 
 
 def test_production_needs_https_for_the_public_url(tmp_path: Path) -> None:
     config = {"SMEB_ENV": "production", "SMEB_SECRET_KEY": "s" * 40, "SMEB_KEY_ENCRYPTION_KEY": Fernet.generate_key().decode(), "SMEB_PUBLIC_URL": "http://kurs.smeb.no"}
-    with pytest.raises(LtiConfigError, match="production needs https"):
-        load(config, env={}, data_dir=tmp_path)
+    with pytest.raises(SettingsError, match="production needs https"):
+        Settings.from_env({"SMEB_DATA_DIR": str(tmp_path)}, config).with_development_secrets()
 
 
 def test_development_generates_secrets_once_and_every_instance_reuses_them(tmp_path: Path) -> None:
-    first, second = load({}, env={}, data_dir=tmp_path), load({}, env={}, data_dir=tmp_path)
+    first, second = Settings.from_env({"SMEB_DATA_DIR": str(tmp_path)}, {}).with_development_secrets(), Settings.from_env({"SMEB_DATA_DIR": str(tmp_path)}, {}).with_development_secrets()
     assert first.secret_key == second.secret_key and first.key_encryption_key == second.key_encryption_key
     assert (tmp_path / "secrets" / "key_encryption_key").stat().st_mode & 0o077 == 0
 
@@ -144,5 +144,5 @@ def test_development_generates_secrets_once_and_every_instance_reuses_them(tmp_p
 def test_the_app_refuses_to_start_in_production_without_secrets(migrated_db_url: str, tmp_path: Path) -> None:
     from smeb_lti.app import create_app
 
-    with pytest.raises(LtiConfigError, match="SMEB_SECRET_KEY"):
+    with pytest.raises(SettingsError, match="SMEB_SECRET_KEY"):
         create_app({"SMEB_DATABASE_URL": migrated_db_url, "SMEB_DATA_DIR": str(tmp_path), "SMEB_ENV": "production"})

@@ -13,10 +13,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from content import load_course
-from smeb_lti.catalogue import install
+from smeb_lti.courses.catalogue import install
 from smeb_lti.db import session_scope
-from tests.lti_platform_keys import LTI, PlatformSim
 from tests.smeb_lti.lti.conftest import Lms, launch_id_of
+from tests.support.lti_platform import LTI, PlatformSim
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "courses" / "valid" / "all-blocks"
 DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
@@ -158,10 +158,11 @@ def test_the_response_page_may_be_framed_by_the_lms_even_on_a_worker_that_never_
     """
     from urllib.parse import urlsplit
 
+    from smeb_lti.lti.framing import PLATFORMS
     from smeb_lti.web.headers import FrameOrigins
 
     launch_id = _start(browser, lms, platform)
-    app.extensions["smeb.frame_origins"] = FrameOrigins(app.extensions["smeb.sessions"])  # a cold worker
+    app.extensions["smeb.frame_origins"] = FrameOrigins(app.extensions["smeb.sessions"], PLATFORMS)  # a cold worker
     response = browser.post("/deep-link/" + launch_id, data={"item": course_slug, "data": "opaque-data-42"})
     assert response.status_code == 200
     issuer = urlsplit(platform.issuer)

@@ -8,8 +8,9 @@ import pytest
 from flask import Flask
 
 from smeb_lti.lti import registrations
-from tests.lti_platform_keys import PlatformSim
+from smeb_lti.settings import update_settings
 from tests.smeb_lti.lti.conftest import Lms, launch_id_of
+from tests.support.lti_platform import PlatformSim
 
 TOOL = "https://purl.imsglobal.org/spec/lti-tool-configuration"
 
@@ -17,7 +18,7 @@ TOOL = "https://purl.imsglobal.org/spec/lti-tool-configuration"
 @pytest.fixture(autouse=True)
 def _platform_allowed(app: Flask, platform: PlatformSim) -> None:
     # The simulated LMS runs on 127.0.0.1: allowed by origin, loopback explicitly (the gate: tests/smeb_lti/test_privacy_dynreg.py).
-    app.config.update(SMEB_DYNREG_ALLOWED_ORIGINS=f"{platform.issuer} http://127.0.0.1:9", SMEB_DYNREG_ALLOW_PRIVATE="1")
+    update_settings(app, {"SMEB_DYNREG_ALLOWED_ORIGINS": f"{platform.issuer} http://127.0.0.1:9", "SMEB_DYNREG_ALLOW_PRIVATE": "1"})
 
 
 def _register(app: Flask, platform: PlatformSim, token: str = "reg-token-1"):  # type: ignore[no-untyped-def]

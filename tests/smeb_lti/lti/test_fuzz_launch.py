@@ -25,8 +25,8 @@ from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.lti_platform_keys import LTI, PlatformKey, PlatformSim
 from tests.smeb_lti.lti.conftest import CLIENT_ID, Lms, stored_launches
+from tests.support.lti_platform import LTI, PlatformKey, PlatformSim
 
 BUDGET = settings(
     max_examples=30,

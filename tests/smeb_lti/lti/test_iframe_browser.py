@@ -5,9 +5,7 @@ a fresh launch at the LMS's own launch page."""
 
 from __future__ import annotations
 
-import json
 import shutil
-import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,8 +14,10 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-from tests.lti_platform_keys import PlatformSim
 from tests.smeb_lti.lti.conftest import stored_launches
+from tests.support.lti_platform import PlatformSim
+from tests.support.node import run_node
+from tests.support.servers import serving
 
 pytestmark = pytest.mark.browser
 
@@ -30,22 +30,15 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 @pytest.fixture
 def tool_url(app: Flask) -> Iterator[str]:
     """The tool served over real HTTP; the browser reaches it as ``localhost`` (another site than the LMS on 127.0.0.1)."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://localhost:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with serving(app) as base:
+        yield base.replace("127.0.0.1", "localhost")
 
 
 @pytest.fixture
 def course_installed(app: Flask) -> None:
     """The launch names ``custom.course = test-all-blocks``: install it, so the player page really loads."""
     from content import load_course
-    from smeb_lti import catalogue
+    from smeb_lti.courses import catalogue
     from smeb_lti.db import session_scope
 
     with session_scope(app.extensions["smeb.sessions"]) as session:
@@ -58,9 +51,7 @@ def test_an_iframe_launch_without_usable_cookies_completes_through_platform_stor
     assert Path(CHROMIUM).exists(), "chromium is needed: apt-get install -y chromium"
     url = f"{platform.issuer}/course?tool={tool_url}&client_id=client-a"
     options = {"chromium": CHROMIUM, "url": url, "expect": "/play/", "userDataDir": str(tmp_path / "profile")}
-    done = subprocess.run(["node", str(DRIVER), json.dumps(options)], capture_output=True, text=True, timeout=300, check=False)
-    assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout)
+    result = run_node(DRIVER, options, timeout=300)
     assert result["frameUrl"] and result["frameUrl"].startswith(tool_url + "/play/"), result
     assert result["status"] == 200, app.test_client().get(result["frameUrl"][len(tool_url):]).get_data(as_text=True)
     # the state went through the platform's storage, and the launch had to read it back: no cookie was used
@@ -72,7 +63,7 @@ def test_an_iframe_launch_without_usable_cookies_completes_through_platform_stor
 def demo_lms(app: Flask, tool_url: str, tmp_path: Path) -> Iterator[str]:
     """The demo LMS on 127.0.0.1 (another site than the tool on ``localhost``), registered with the tool both ways."""
     from smeb_lti.db import session_scope
-    from smeb_lti.demo_platform import Tool, add_course_link, create_platform_app, register_tool
+    from smeb_lti.demo_lms import Tool, add_course_link, create_platform_app, register_tool
     from smeb_lti.lti import registrations
 
     holder: dict[str, Flask] = {}
@@ -105,9 +96,7 @@ def test_an_embedded_launch_with_third_party_cookies_blocked_ends_in_the_player_
     assert Path(CHROMIUM).exists(), "chromium is needed: apt-get install -y chromium"
     options = {"chromium": CHROMIUM, "url": f"{demo_lms}/mod/lti/view.php?id=rl-kurs&user=demo-ola", "frame": "#contentframe",
                "expect": "/play/", "userDataDir": str(tmp_path / "profile")}
-    done = subprocess.run(["node", str(NEW_WINDOW_DRIVER), json.dumps(options)], capture_output=True, text=True, timeout=400, check=False)
-    assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout)
+    result = run_node(NEW_WINDOW_DRIVER, options, timeout=400)
     trail = "\n".join(result["navigations"])
     assert result["thirdPartyCookiesBlocked"] is True, result
     # inside the LMS page the tool cannot prove the launch is this browser's, so it offers a new window,

@@ -10,8 +10,8 @@ from urllib.parse import parse_qs, urlsplit
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.lti_platform_keys import LTI, PlatformSim
 from tests.smeb_lti.lti.conftest import CLIENT_ID, Lms, launch_id_of, stored_launches
+from tests.support.lti_platform import LTI, PlatformSim
 
 HTTPS = "https://kurs.smeb.test"
 

@@ -16,15 +16,16 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.lti_platform_keys import PlatformKey, PlatformSim
-from tests.smeb_lti.lti.conftest import CLIENT_ID, Lms, make_app, stored_launches
+from tests.smeb_lti.lti.conftest import CLIENT_ID, Lms, stored_launches
+from tests.support.app import make_app
+from tests.support.lti_platform import PlatformKey, PlatformSim
 
 LAUNCHES = 8
 
 
 @pytest.fixture
 def second_worker(tool_config: dict[str, Any], app: Flask) -> Iterator[Flask]:
-    other = make_app(tool_config)
+    other = make_app(**tool_config)
     yield other
     other.extensions["smeb.engine"].dispose()
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Flask
 
 from smeb_lti.lti.launches import get_launch
-from tests.lti_platform_keys import PlatformSim
 from tests.smeb_lti.lti.conftest import (
     CLIENT_ID,
     DEPLOYMENT_ID,
@@ -13,6 +12,7 @@ from tests.smeb_lti.lti.conftest import (
     launch_id_of,
     stored_launches,
 )
+from tests.support.lti_platform import PlatformSim
 
 
 def _context(app: Flask, launch_id: str):  # type: ignore[no-untyped-def]

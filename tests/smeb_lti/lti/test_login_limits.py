@@ -18,12 +18,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
-from smeb_lti.lti.errors import LtiConfigError
-from smeb_lti.lti.settings import load
 from smeb_lti.lti.storage import KvEntry
-from tests.lti_platform_keys import PlatformSim
-from tests.smeb_lti.lti.conftest import CLIENT_ID, Lms, launch_id_of, make_app, register, stored_launches
-from tests.smeb_lti.lti.test_redis_store import redis_url  # noqa: F401  (the fixture: a real redis-server)
+from smeb_lti.settings import Settings, SettingsError
+from tests.smeb_lti.lti.conftest import CLIENT_ID, Lms, launch_id_of, register, stored_launches
+from tests.support.app import make_app
+from tests.support.lti_platform import PlatformSim
 
 
 def _kv_keys(app: Flask, prefix: str = "") -> list[str]:
@@ -44,7 +43,7 @@ def _text(response: TestResponse) -> str:
 def limited(tool_config: dict[str, Any], platform: PlatformSim) -> Iterator[tuple[Flask, Flask]]:
     """Two workers on one database with small limits: 3 logins a minute per address, 5 per issuer."""
     config = {**tool_config, "SMEB_LOGIN_RATE_PER_ADDRESS": 3, "SMEB_LOGIN_RATE_PER_ISSUER": 5}
-    one, two = make_app(config), make_app(config)
+    one, two = make_app(**config), make_app(**config)
     register(one, platform)
     yield one, two
     for app in (one, two):
@@ -134,7 +133,7 @@ def test_a_200_kb_id_token_is_refused_before_parsing_with_413(app: Flask, lms: L
 
 
 def test_the_id_token_limit_is_a_setting_and_holds_for_a_small_body_too(tool_config: dict[str, Any], platform: PlatformSim) -> None:
-    small = make_app({**tool_config, "SMEB_MAX_ID_TOKEN_BYTES": 4096})
+    small = make_app(**{**tool_config, "SMEB_MAX_ID_TOKEN_BYTES": 4096})
     try:
         register(small, platform)
         lms = Lms(small, platform)
@@ -191,13 +190,13 @@ def test_an_id_token_issued_in_the_future_is_refused(app: Flask, lms: Lms) -> No
     ],
 )
 def test_a_bad_limit_setting_is_named_in_the_error(tmp_path: Path, name: str, value: str, phrase: str) -> None:
-    with pytest.raises(LtiConfigError, match=name) as raised:
-        load({name: value}, env={}, data_dir=tmp_path)
+    with pytest.raises(SettingsError, match=name) as raised:
+        Settings.from_env({"SMEB_DATA_DIR": str(tmp_path)}, {name: value}).with_development_secrets()
     assert phrase in str(raised.value)
 
 
 def test_the_limits_have_safe_defaults(tmp_path: Path) -> None:
-    settings = load({}, env={}, data_dir=tmp_path)
+    settings = Settings.from_env({"SMEB_DATA_DIR": str(tmp_path)}, {}).with_development_secrets()
     assert (settings.login_rate_per_address, settings.login_rate_per_issuer) == (60, 1200)
     assert (settings.max_id_token_bytes, settings.max_token_lifetime) == (65536, 3600)
     assert (settings.jwks_refetch_interval, settings.staff_ticket_ttl) == (10, 600)
@@ -205,7 +204,7 @@ def test_the_limits_have_safe_defaults(tmp_path: Path) -> None:
 
 def test_with_redis_the_login_limit_is_counted_in_redis_across_workers(tool_config: dict[str, Any], platform: PlatformSim, redis_url: str) -> None:
     config = {**tool_config, "SMEB_REDIS_URL": redis_url, "SMEB_LOGIN_RATE_PER_ADDRESS": 2, "SMEB_LOGIN_RATE_PER_ISSUER": 100}
-    one, two = make_app(config), make_app(config)
+    one, two = make_app(**config), make_app(**config)
     try:
         register(one, platform)
         _at_start_of_a_minute()

@@ -9,9 +9,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from smeb_lti.lti.services import lti_services
-from tests.lti_platform_keys import PlatformServer
 from tests.smeb_lti.lti.conftest import Lms, launch_id_of, register
 from tests.smeb_lti.lti.nrps_platform import NrpsPlatform
+from tests.support.lti_platform import PlatformServer
 
 
 @pytest.fixture

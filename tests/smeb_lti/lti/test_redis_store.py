@@ -2,56 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from smeb_lti.lti.services import lti_services
 from smeb_lti.lti.storage import RedisStore
-from tests.lti_platform_keys import PlatformSim
 from tests.smeb_lti.lti.conftest import (
     Lms,
     launch_id_of,
-    make_app,
     register,
     stored_launches,
 )
-
-
-@pytest.fixture(scope="module")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    binary = shutil.which("redis-server")
-    assert binary, "redis-server is needed for these tests: apt-get install -y redis-server"
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    folder: Path = tmp_path_factory.mktemp("redis")
-    process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(folder)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline and process.poll() is None, "redis-server did not start"
-                time.sleep(0.1)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        os.kill(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
+from tests.support.app import make_app
+from tests.support.lti_platform import PlatformSim
 
 
 def test_the_redis_store_consumes_a_value_exactly_once(redis_url: str) -> None:
@@ -70,7 +32,7 @@ def test_the_redis_store_consumes_a_value_exactly_once(redis_url: str) -> None:
 
 def test_launches_work_and_replays_fail_across_workers_with_redis(tool_config: dict[str, Any], platform: PlatformSim, redis_url: str) -> None:
     config = {**tool_config, "SMEB_REDIS_URL": redis_url}
-    worker_1, worker_2 = make_app(config), make_app(config)
+    worker_1, worker_2 = make_app(**config), make_app(**config)
     try:
         assert isinstance(lti_services(worker_1).store, RedisStore)
         register(worker_1, platform)

@@ -24,12 +24,13 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from content import load_course
-from smeb_lti import catalogue
+from smeb_lti.courses import catalogue
 from smeb_lti.db import session_scope
 from smeb_lti.lti import binding
-from tests.lti_platform_keys import LTI, PlatformServer
-from tests.smeb_lti.lti.conftest import CLIENT_ID, Lms, launch_id_of, make_app, register
+from tests.smeb_lti.lti.conftest import CLIENT_ID, Lms, launch_id_of, register
 from tests.smeb_lti.lti.nrps_platform import NrpsPlatform
+from tests.support.app import make_app
+from tests.support.lti_platform import LTI, PlatformServer
 
 HTTPS = "https://kurs.smeb.test"
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "courses" / "valid" / "all-blocks"
@@ -97,7 +98,7 @@ def test_a_leaked_dashboard_url_and_its_exports_get_the_403_page(lms: Lms, app: 
     for path in ("dashboard", "dashboard?team=-", "dashboard/export.csv", "dashboard/export.xlsx"):
         assert_not_bound(stranger.get(f"/app/{launch_id}/{path}"))
     with app.test_request_context():
-        from smeb_lti.dashboard import csrf_token
+        from smeb_lti.dashboard.routes import csrf_token
 
         token = csrf_token(launch_id)
     assert_not_bound(stranger.post(f"/app/{launch_id}/dashboard/team", data={"csrf": token, "subject": "user-123", "team": "Kapret"}))
@@ -206,7 +207,7 @@ def test_a_ticket_expires_and_belongs_to_its_launch_only(lms: Lms, app: Flask, t
     browser, target = _cookieless_staff_launch(lms, app)
     assert_not_bound(browser.get(f"/roster/{other_launch}?{binding.TICKET}={_ticket_of(target)}", base_url=HTTPS))  # not its launch
 
-    short = make_app({**tool_config, "SMEB_STAFF_TICKET_TTL": 1})  # another worker, with 1-second tickets
+    short = make_app(**{**tool_config, "SMEB_STAFF_TICKET_TTL": 1})  # another worker, with 1-second tickets
     try:
         browser, target = _cookieless_staff_launch(Lms(short, lms.platform), short)
         launch_id = urlsplit(target).path.rsplit("/", 1)[1]

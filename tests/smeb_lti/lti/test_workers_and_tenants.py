@@ -12,14 +12,14 @@ from flask import Flask
 
 from smeb_lti.lti.launches import get_launch
 from smeb_lti.lti.services import lti_services
-from tests.lti_platform_keys import PlatformSim
 from tests.smeb_lti.lti.conftest import (
     Lms,
     launch_id_of,
-    make_app,
     register,
     stored_launches,
 )
+from tests.support.app import make_app
+from tests.support.lti_platform import PlatformSim
 
 AGS_SCOPES = [
     "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
@@ -30,7 +30,7 @@ AGS_SCOPES = [
 @pytest.fixture
 def second_worker(tool_config: dict[str, Any], app: Flask) -> Iterator[Flask]:
     """Another app instance on the same database: what a second gunicorn worker is."""
-    other = make_app(tool_config)
+    other = make_app(**tool_config)
     yield other
     other.extensions["smeb.engine"].dispose()
 

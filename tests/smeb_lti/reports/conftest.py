@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from xapi import builders
-from xapi.builders import Activity, Score, StatementContext
+from xapi import statements as builders
+from xapi.statements import Activity, Score, StatementContext
 
 COURSES = {
     "https://smeb.no/courses/fra-stille-feil-til-smart-kvalitet": "Fra stille feil til smart kvalitet",

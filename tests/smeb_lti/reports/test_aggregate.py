@@ -15,7 +15,7 @@ from smeb_lti.reports.aggregate import (
     completion_report,
 )
 from tests.smeb_lti.reports.conftest import COURSES, START, course_statements
-from xapi.query import exclude_voided
+from xapi.delivery.query import exclude_voided
 
 C0, C1, C2 = list(COURSES)
 
@@ -118,9 +118,8 @@ def test_competence_means_passed_where_the_course_has_tests(rows) -> None:
 
 
 def test_a_completed_course_with_zero_on_every_quiz_gives_no_competence() -> None:
-    from xapi import builders
-
     from tests.smeb_lti.reports.conftest import actor, ts
+    from xapi import statements as builders
 
     course = builders.Activity(C0, name={"nb": "Kurs"})
     statements = [

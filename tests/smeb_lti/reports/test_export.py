@@ -12,7 +12,7 @@ import pytest
 from smeb_lti.reports.aggregate import completion_report
 from smeb_lti.reports.export import safe_csv_text, to_csv, to_table, to_xlsx, write_csv
 from tests.smeb_lti.reports.conftest import START, course_statements
-from xapi.query import exclude_voided
+from xapi.delivery.query import exclude_voided
 
 HOSTILE = '=HYPERLINK("http://x","y")'
 

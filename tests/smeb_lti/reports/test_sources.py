@@ -12,9 +12,8 @@ from click.testing import CliRunner
 from smeb_lti.cli import main
 from smeb_lti.reports.aggregate import ReportParameters, completion_report
 from smeb_lti.reports.sources import ReportSourceError, lrs_statements, store_statements
-from tests.lrs_server import lrs_server  # noqa: F401  (fixture)
-from tests.ralph import RalphServer, ralph, scripted_lrs  # noqa: F401  (fixtures)
 from tests.smeb_lti.reports.conftest import COURSES, actor, course_statements
+from tests.support.ralph import RalphServer
 
 
 def post(endpoint: str, auth: tuple[str, str] | dict[str, str], statements: list[dict]) -> None:
@@ -29,7 +28,7 @@ def post(endpoint: str, auth: tuple[str, str] | dict[str, str], statements: list
 
 
 @pytest.mark.ralph
-def test_the_local_store_and_ralph_give_the_same_report(lrs_server, ralph: RalphServer) -> None:  # noqa: F811
+def test_the_local_store_and_ralph_give_the_same_report(lrs_server, ralph: RalphServer) -> None:
     statements = course_statements()
     post(lrs_server.endpoint, {"Authorization": lrs_server.auth_header}, statements)
     post(ralph.endpoint, (ralph.username, ralph.password), statements)
@@ -43,7 +42,7 @@ def test_the_local_store_and_ralph_give_the_same_report(lrs_server, ralph: Ralph
     assert len(local) == 7  # 5 learners in course 0, one in course 1, one in course 2
 
 
-def test_a_course_filter_on_the_store_uses_related_activities(lrs_server) -> None:  # noqa: F811
+def test_a_course_filter_on_the_store_uses_related_activities(lrs_server) -> None:
     post(lrs_server.endpoint, {"Authorization": lrs_server.auth_header}, course_statements())
     course = list(COURSES)[2]
     with lrs_server.app.extensions["smeb.sessions"]() as session:
@@ -69,7 +68,7 @@ GOOD_PAGE = {"statements": course_statements()[:2], "more": "/xAPI/statements?pa
         ({"*": [(200, {"statements": [], "more": "https://evil.example/steal"})]}, "points away from the LRS"),
     ],
 )
-def test_an_lrs_that_misbehaves_gives_a_clear_error_and_no_report(scripted_lrs, script, message, tmp_path: Path) -> None:  # noqa: F811
+def test_an_lrs_that_misbehaves_gives_a_clear_error_and_no_report(scripted_lrs, script, message, tmp_path: Path) -> None:
     server = scripted_lrs(script)
     with pytest.raises(ReportSourceError, match="no report made") as caught:
         lrs_statements(server.endpoint, "key", "secret", timeout=5)
@@ -110,11 +109,11 @@ def test_report_command_parameters_are_validated(tmp_path: Path) -> None:
 
 
 @pytest.mark.ralph
-def test_the_cli_writes_completion_and_competence_reports_from_ralph(ralph: RalphServer, tmp_path: Path) -> None:  # noqa: F811
+def test_the_cli_writes_completion_and_competence_reports_from_ralph(ralph: RalphServer, tmp_path: Path) -> None:
     import openpyxl
 
-    from tests.conftest import FIXTURES
-    from xapi import builders
+    from tests.support.paths import FIXTURES
+    from xapi import statements as builders
 
     fixture_course = builders.Activity("https://smeb.no/courses/test-all-blocks", name={"nb": "Testkurs"})
     extra = [
@@ -142,7 +141,7 @@ def test_the_cli_writes_completion_and_competence_reports_from_ralph(ralph: Ralp
 
 
 
-def test_the_store_source_reads_only_its_own_lrs_tenant(lrs_server) -> None:  # noqa: F811
+def test_the_store_source_reads_only_its_own_lrs_tenant(lrs_server) -> None:
     from smeb_lti.db import session_scope
     from smeb_lti.lrs import auth, store
 
@@ -160,7 +159,7 @@ def test_the_store_source_reads_only_its_own_lrs_tenant(lrs_server) -> None:  # 
     assert [(r.learner.rsplit("-", 1)[-1], r.status, r.statements) for r in theirs] == [("0", "in_progress", 2)]
 
 
-def test_the_cli_reports_from_the_embedded_lrs_tables_of_one_tenant(lrs_server, tmp_path: Path) -> None:  # noqa: F811
+def test_the_cli_reports_from_the_embedded_lrs_tables_of_one_tenant(lrs_server, tmp_path: Path) -> None:
     post(lrs_server.endpoint, {"Authorization": lrs_server.auth_header}, course_statements())
     env = {"SMEB_DATABASE_URL": lrs_server.app.config["SMEB_DATABASE_URL"]}
     result = CliRunner().invoke(main, ["report", "completion", "--tenant", lrs_server.tenant, "--format", "csv"], env=env)
@@ -171,7 +170,7 @@ def test_the_cli_reports_from_the_embedded_lrs_tables_of_one_tenant(lrs_server, 
     assert unknown.exit_code == 2 and "no LRS tenant 'nobody'" in unknown.output
 
 
-def test_the_competence_report_takes_the_folder_of_courses_and_states_its_rule(lrs_server, tmp_path: Path) -> None:  # noqa: F811
+def test_the_competence_report_takes_the_folder_of_courses_and_states_its_rule(lrs_server, tmp_path: Path) -> None:
     """Issue 18 item 8: ``--courses-dir content/courses`` (the parent folder) works; item 6: passed where there are tests."""
     from content import shipped_courses_dir
 

@@ -11,11 +11,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from content import load_course
-from smeb_lti import catalogue
 from smeb_lti.db import session_scope
 from smeb_lti.lti import claims as c
 from smeb_lti.lti import launches, registrations
+from tests.support.app import COURSE_SETTINGS, dispose, make_app, register_platform
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "courses" / "valid"
 ISSUER = "https://lms.example.no"
@@ -25,23 +24,10 @@ INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
 
 @pytest.fixture
 def app(migrated_db_url: str, tmp_path: Path) -> Iterator[Flask]:
-    from smeb_lti.app import create_app
-
-    app = create_app({
-        "SMEB_DATABASE_URL": migrated_db_url,
-        "SMEB_DATA_DIR": str(tmp_path / "data"),
-        "SMEB_ENV": "development",
-        "SMEB_COURSE_DIRS": str(FIXTURES),
-        "SMEB_TODAY": "2026-11-02",
-        "TESTING": True,
-    })
-    with session_scope(app.extensions["smeb.sessions"]) as session:
-        catalogue.install(session, load_course(FIXTURES / "all-blocks"))
-        registrations.add(session, registrations.RegistrationInput(
-            issuer=ISSUER, client_id="client-1", auth_login_url=ISSUER + "/auth", auth_token_url=ISSUER + "/token",
-            key_set_url=ISSUER + "/jwks", deployment_ids=("dep-1",)))
+    app = make_app(migrated_db_url, tmp_path / "data", courses=["all-blocks"], **COURSE_SETTINGS, SMEB_TODAY="2026-11-02")
+    register_platform(app, ISSUER)
     yield app
-    app.extensions["smeb.engine"].dispose()
+    dispose(app)
 
 
 def launch(app: Flask, *, sub: str = "learner-1", staff: bool = False, context: str = "firma-a", title: str | None = None,
@@ -84,7 +70,7 @@ def csrf_of(client: FlaskClient, url: str) -> str:
 
 def token_for(app: Flask, launch_id: str) -> str:
     """This launch's CSRF token, for posts from pages that render no form (what a forger would need)."""
-    from smeb_lti.surveys.web import csrf_token
+    from smeb_lti.surveys.pages import csrf_token
 
     with app.test_request_context():
         return csrf_token(launch_id)

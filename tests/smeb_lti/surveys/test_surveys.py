@@ -10,13 +10,14 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from smeb_lti.settings import update_settings
 from smeb_lti.surveys import forms
+from smeb_lti.surveys.pages import csrf_token
 from smeb_lti.surveys.periods import ScheduleInvalid, periods
 from smeb_lti.surveys.store import Survey, SurveyAnswer
-from smeb_lti.surveys.web import csrf_token
 from tests.smeb_lti.surveys.conftest import csrf_of, launch, staff_client, token_for
-from xapi import outbox
-from xapi.destinations import Destination, save_destination
+from xapi.delivery import outbox
+from xapi.delivery.destinations import Destination, save_destination
 
 PULSE_ANSWER = {"q-unsure": "4", "q-mistakes": "3", "q-speak-up": "5", "q-stop-work": "4", "q-learn": "2"}
 EVALUATION_ANSWER = {"q-usefulness": "8", "q-higher": "Flere eksempler fra tavlerom.", "q-reasons-1": "o1", "q-reasons-2": "o3",
@@ -120,7 +121,7 @@ def test_each_learner_answers_once_per_period(app: Flask) -> None:
     for sub in ("a", "b", "a", "a"):
         assert answer(app, launch(app, sub=sub), survey_id, PULSE_ANSWER) == 303
     assert count(app, SurveyAnswer) == 2
-    app.config["SMEB_TODAY"] = "2026-11-10"  # the next week is a new period
+    update_settings(app, {"SMEB_TODAY": "2026-11-10"})  # the next week is a new period
     assert answer(app, launch(app, sub="a"), survey_id, PULSE_ANSWER) == 303
     assert count(app, SurveyAnswer) == 3
 
@@ -139,7 +140,7 @@ def test_a_closed_period_takes_no_answers_and_its_tokens_are_dropped(app: Flask)
     survey_id = schedule(app, staff, ends="2026-11-08")
     learner = launch(app, sub="ola")
     assert answer(app, learner, survey_id, PULSE_ANSWER) == 303
-    app.config["SMEB_TODAY"] = "2026-11-09"
+    update_settings(app, {"SMEB_TODAY": "2026-11-09"})
     client = staff_client(app, staff)
     with app.test_request_context():
         token = csrf_token(learner)
@@ -182,14 +183,14 @@ def test_another_company_cannot_see_answer_or_read_the_results_of_a_survey_even_
     survey_id = schedule(app, launch(app, sub="leder", staff=True, context="firma-a"))
     for sub in "abcdef":
         assert answer(app, launch(app, sub=sub, context="firma-a"), survey_id, PULSE_ANSWER) == 303
-    app.config["SMEB_TODAY"] = "2026-12-01"
+    update_settings(app, {"SMEB_TODAY": "2026-12-01"})
     other_admin = launch(app, sub="leder-b", staff=True, context="firma-b")
     other_learner = launch(app, sub="kari", context="firma-b")
     client = staff_client(app, other_admin)
     assert survey_id not in client.get(f"/app/{other_admin}/surveys").get_data(as_text=True)
     assert client.get(f"/app/{other_admin}/surveys/{survey_id}/results").status_code == 404
     assert client.get(f"/app/{other_learner}/surveys/{survey_id}").status_code == 404
-    app.config["SMEB_TODAY"] = "2026-11-03"
+    update_settings(app, {"SMEB_TODAY": "2026-11-03"})
     response = client.post(f"/app/{other_learner}/surveys/{survey_id}",
                            data={"csrf": token_for(app, other_learner), **PULSE_ANSWER})
     assert response.status_code == 404 and count(app, SurveyAnswer) == 6
@@ -227,7 +228,7 @@ def test_results_of_four_respondents_are_hidden_and_of_five_are_shown(app: Flask
         data = {**EVALUATION_ANSWER, "q-usefulness": str(6 + i % 3), "q-higher": f"Kommentar nummer {i}"}
         assert answer(app, launch(app, sub=f"l{i}"), survey_id, data) == 303
     assert "Kommentar" not in _results(app, staff, survey_id)  # the period is still open: nothing is shown
-    app.config["SMEB_TODAY"] = "2026-11-09"
+    update_settings(app, {"SMEB_TODAY": "2026-11-09"})
     page = _results(app, staff, survey_id)
     assert ("Kommentar nummer 0" in page) is shown and (f'data-n="{respondents}"' in page) is shown
     assert ('data-suppressed="1"' in page) is not shown
@@ -240,10 +241,10 @@ def test_a_small_period_is_hidden_and_so_is_the_one_that_would_let_you_subtract_
     survey_id = schedule(app, staff, frequency="weekly", ends="2026-11-15")
     for i in range(6):
         assert answer(app, launch(app, sub=f"l{i}"), survey_id, PULSE_ANSWER) == 303
-    app.config["SMEB_TODAY"] = "2026-11-09"
+    update_settings(app, {"SMEB_TODAY": "2026-11-09"})
     for i in range(3):
         assert answer(app, launch(app, sub=f"l{i}"), survey_id, {**PULSE_ANSWER, "q-unsure": "1"}) == 303
-    app.config["SMEB_TODAY"] = "2026-11-16"
+    update_settings(app, {"SMEB_TODAY": "2026-11-16"})
     page = _results(app, staff, survey_id)
     # total 9 = week 45 (6) + week 46 (3): week 46 is hidden, and week 45 too (9 - 6 = 3 would reveal it)
     assert page.count('data-suppressed="1"') == 2 and 'data-n="9"' in page and 'data-n="6"' not in page
@@ -258,7 +259,7 @@ def test_smeb_surveys_unlink_closed_drops_the_tokens_of_closed_periods_only(app:
 
     survey_id = schedule(app, launch(app, sub="leder", staff=True))  # weekly from 2026-11-02
     assert answer(app, launch(app, sub="a"), survey_id, PULSE_ANSWER) == 303
-    app.config["SMEB_TODAY"] = "2026-11-09"
+    update_settings(app, {"SMEB_TODAY": "2026-11-09"})
     assert answer(app, launch(app, sub="a"), survey_id, PULSE_ANSWER) == 303
     monkeypatch.setenv("SMEB_DATABASE_URL", app.config["SMEB_DATABASE_URL"])
     result = CliRunner().invoke(main, ["surveys", "unlink-closed", "--today", "2026-11-10"])

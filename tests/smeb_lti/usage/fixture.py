@@ -2,7 +2,7 @@
 
 Each learner session goes the way the player host handles it: the launch is stored (what the LTI layer
 does), the player page records the learner as a member of the company (``record_launch``), then events
-are parsed and applied by ``player_host.parse_event``/``apply_event`` — the functions the events
+are parsed and applied by ``smeb_lti.play.events.parse_event``/``smeb_lti.play.apply.apply_event`` — the functions the events
 endpoint calls — with ``now`` set inside the fixture month instead of the wall clock. Certificates are
 issued by ``completion.on_course_completed`` with the same clock (the learner launches here carry no
 name, so the events themselves issue none, and the month of each certificate is the fixture's).
@@ -18,7 +18,12 @@ from typing import Any
 
 from flask import Flask
 
+from smeb_lti.courses.launched import launched_course
 from smeb_lti.db import session_scope
+from smeb_lti.identity import actor_for
+from smeb_lti.play.apply import apply_event
+from smeb_lti.play.events import parse_event
+from smeb_lti.play.store import progress_for
 from tests.smeb_lti.dashboard.helpers import COMPANY_A, COMPANY_B, COMPANY_C, INSTRUCTOR, RIGHT, WRONG, Company, launch
 
 SEP = dt.datetime(2026, 9, 10, 9, 0, tzinfo=dt.UTC)
@@ -34,7 +39,6 @@ def session_events(app: Flask, launch_id: str, when: dt.datetime, *, complete: b
 
     Answers are right except the quizzes named in ``wrong`` (the all-blocks course has 5 points: 2 + 2 + 1).
     """
-    from smeb_lti import player_host
     from smeb_lti.dashboard.store import record_launch
     from smeb_lti.lti.launches import get_claims, get_launch
 
@@ -42,33 +46,34 @@ def session_events(app: Flask, launch_id: str, when: dt.datetime, *, complete: b
     with app.test_request_context(f"/play/{launch_id}"):
         with session_scope(sessions) as session:
             record_launch(session, get_launch(session, launch_id), get_claims(session, launch_id), when)
-        launched = player_host._launched(launch_id)
+        with sessions() as session:
+            launched = launched_course(session, launch_id)
         bodies: list[dict[str, Any]] = [{"type": "initialized", "data": {}}]
         if complete:
             bodies += [{"type": "answered", "data": {"blockId": q, "response": WRONG[q] if q in wrong else r}} for q, r in RIGHT.items()]
             bodies.append({"type": "outcome", "data": {"completed": True, "passed": not wrong, "progress": 1}})
         for n, body in enumerate(bodies):
             moment = when + dt.timedelta(minutes=n)
-            raw = {"id": str(uuid.uuid4()), "time": _stamp(moment), "courseId": launched.index.iri, **body}
-            event = player_host.parse_event(raw, launched.index, moment)
+            raw = {"id": str(uuid.uuid4()), "time": _stamp(moment), "courseId": launched.course.id, **body}
+            event = parse_event(raw, launched.course, moment)
             with session_scope(sessions) as session:
-                player_host.apply_event(session, launched, event, moment)
+                apply_event(session, launched, event, moment)
 
 
 def certify(app: Flask, company: Company, sub: str, when: dt.datetime) -> None:
     """Issue the learner's certificate at ``when`` (the learner's next launch carries the name the certificate needs)."""
-    from smeb_lti import player_host
     from smeb_lti.completion import on_course_completed
     from smeb_lti.lti.launches import get_launch
 
     launch_id = launch(app, company, sub, name=f"Deltaker {sub}")
     with app.test_request_context(f"/play/{launch_id}"):
-        launched = player_host._launched(launch_id)
+        with app.extensions["smeb.sessions"]() as session:
+            launched = launched_course(session, launch_id)
         with session_scope(app.extensions["smeb.sessions"]) as session:
             context = get_launch(session, launch_id)
-            row = player_host.progress_for(session, context.registration_id, context.subject, launched.course_key)
+            row = progress_for(session, context.registration_id, context.subject, launched.course_key)
             assert row is not None and row.completed
-            issued = on_course_completed(session, context, launched.course, row, actor=player_host.actor_for(context), now=when)
+            issued = on_course_completed(session, context, launched.course, row, actor=actor_for(context), now=when)
             assert issued is not None
 
 

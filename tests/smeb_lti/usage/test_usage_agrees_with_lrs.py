@@ -22,17 +22,18 @@ from werkzeug.serving import make_server
 from smeb_lti.db import session_scope
 from smeb_lti.usage.report import usage_for_month
 from smeb_lti.usage.store import Company
-from tests.smeb_lti.dashboard.helpers import COMPANY_A, COMPANY_B, COMPANY_C, make_app
+from tests.smeb_lti.dashboard.helpers import COMPANY_A, COMPANY_B, COMPANY_C
 from tests.smeb_lti.test_customer_routing import _deliver
 from tests.smeb_lti.usage import fixture
-from xapi.destinations import Destination, load_destinations, save_destination
+from tests.support.app import course_app
+from xapi.delivery.destinations import Destination, load_destinations, save_destination
 
 INITIALIZED = "http://adlnet.gov/expapi/verbs/initialized"
 
 
 @pytest.fixture
 def served(migrated_db_url: str, tmp_path: Path) -> Iterator[tuple[Flask, str]]:
-    app = make_app(migrated_db_url, tmp_path, SMEB_XAPI_ACTOR_KEY="usage-actor-key-0123456789")
+    app = course_app(migrated_db_url, tmp_path, SMEB_XAPI_ACTOR_KEY="usage-actor-key-0123456789")
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -61,7 +62,7 @@ def _lrs_actors_per_month(endpoint: str, key: str, secret: str) -> dict[str, set
 
 
 def test_active_users_per_company_and_month_equal_distinct_lrs_actors_with_initialized(served: tuple[Flask, str]) -> None:
-    from smeb_lti import player_host
+    from smeb_lti.identity import actor_for
     from smeb_lti.lrs import auth, store
     from smeb_lti.lti.launches import get_launch
 
@@ -73,13 +74,13 @@ def test_active_users_per_company_and_month_equal_distinct_lrs_actors_with_initi
             {"name": "smeb-embedded", "endpoint": endpoint, "username": issued.key, "password": issued.secret}, "test"))
     launches = fixture.build(app)
     with app.extensions["smeb.engine"].connect() as conn:
-        _deliver(app, load_destinations(conn, env={}))
+        _deliver(app, load_destinations(conn))
 
     companies = {c.title: Company(c.issuer, c.deployment_id, c.context_id).company_id for c in (COMPANY_A, COMPANY_B, COMPANY_C)}
     company_of: dict[str, str] = {}
     with app.test_request_context(), app.extensions["smeb.sessions"]() as session:
         for (title, _sub), launch_id in launches.items():
-            company_of[str(player_host.actor_for(get_launch(session, launch_id))["account"]["name"])] = companies[title]
+            company_of[str(actor_for(get_launch(session, launch_id))["account"]["name"])] = companies[title]
     lrs = _lrs_actors_per_month(endpoint, issued.key, issued.secret)
     assert set(lrs) == {"2026-09", "2026-10"}  # the staff try-out is in October too, and is not a company's user
     with app.extensions["smeb.sessions"]() as session:

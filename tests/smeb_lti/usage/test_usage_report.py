@@ -23,7 +23,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +34,9 @@ from flask import Flask
 from smeb_lti.db import session_scope
 from smeb_lti.usage.report import usage_for_month
 from smeb_lti.usage.store import Company, set_terms
-from tests.smeb_lti.dashboard.helpers import COMPANY_A, COMPANY_B, COMPANY_C, make_app
+from tests.smeb_lti.dashboard.helpers import COMPANY_A, COMPANY_B, COMPANY_C
 from tests.smeb_lti.usage import fixture
+from tests.support.app import course_app
 
 A = Company(COMPANY_A.issuer, COMPANY_A.deployment_id, COMPANY_A.context_id).company_id
 B = Company(COMPANY_B.issuer, COMPANY_B.deployment_id, COMPANY_B.context_id).company_id
@@ -62,12 +62,16 @@ def _terms(app: Flask) -> None:
 
 
 @pytest.fixture
-def app(migrated_db_url: str, tmp_path: Path) -> Iterator[Flask]:
-    app = make_app(migrated_db_url, tmp_path, SMEB_OPERATOR_TOKEN=TOKEN)
+def app_config() -> dict[str, Any]:
+    return {"SMEB_OPERATOR_TOKEN": TOKEN}
+
+
+@pytest.fixture
+def app(app: Flask) -> Flask:
+    """The suite's ``app`` with the usage fixture's companies and their terms."""
     fixture.build(app)
     _terms(app)
-    yield app
-    app.extensions["smeb.engine"].dispose()
+    return app
 
 
 def _counts(rows: list[Any]) -> dict[str, tuple[Any, ...]]:
@@ -190,11 +194,11 @@ def test_the_operator_page_needs_the_operator_token_and_shows_counts_only(app: F
 
 def test_the_operator_page_does_not_exist_without_the_setting_and_a_short_token_stops_the_start(
         migrated_db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from smeb_lti.usage.routes import OperatorTokenInvalid
+    from smeb_lti.settings import SettingsError
 
     monkeypatch.delenv("SMEB_OPERATOR_TOKEN", raising=False)
-    off = make_app(migrated_db_url, tmp_path)
+    off = course_app(migrated_db_url, tmp_path)
     assert off.test_client().get("/operator/usage", headers=_basic("")).status_code == 404
     off.extensions["smeb.engine"].dispose()
-    with pytest.raises(OperatorTokenInvalid, match="SMEB_OPERATOR_TOKEN must be at least 32 characters"):
-        make_app(migrated_db_url, tmp_path, SMEB_OPERATOR_TOKEN="short")
+    with pytest.raises(SettingsError, match="SMEB_OPERATOR_TOKEN must be at least 32 characters"):
+        course_app(migrated_db_url, tmp_path, SMEB_OPERATOR_TOKEN="short")

@@ -10,14 +10,16 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from content.model import AgendaItem, Text, WorkshopBlock
 from smeb_lti.db import session_scope
-from smeb_lti.player_host import Progress
+from smeb_lti.play.store import Progress
+from smeb_lti.settings import update_settings
 from smeb_lti.surveys.store import SurveyAnswer
 from smeb_lti.workshops import store
 from smeb_lti.workshops.runsheet import now_and_next, run_sheet
 from tests.smeb_lti.surveys.conftest import csrf_of, launch, staff_client, token_for
-from xapi import outbox
-from xapi.destinations import Destination, save_destination
+from xapi.delivery import outbox
+from xapi.delivery.destinations import Destination, save_destination
 from xapi.validation import validate_statement
 
 EVALUATION = {"q-usefulness": "9", "q-reasons-1": "o1", "q-reasons-2": "o2", "q-reasons-3": "o3", "q-length": "o2",
@@ -86,8 +88,9 @@ def setup(app: Flask) -> dict[str, object]:
 
 
 def test_the_run_sheet_gives_each_agenda_item_its_clock_time_and_knows_what_comes_next() -> None:
-    block = {"agenda": [{"minutes": 10, "title": {"nb": "Velkommen", "en": "Welcome"}},
-                        {"minutes": 30, "title": {"nb": "Fem ord", "en": "Five words"}, "notes": {"nb": "Lapper", "en": "Notes"}}]}
+    block = WorkshopBlock("w1", Text("Samling", "Workshop"), "in-person", (
+        AgendaItem(10, Text("Velkommen", "Welcome")),
+        AgendaItem(30, Text("Fem ord", "Five words"), notes=Text("Lapper", "Notes"))))
     start = dt.datetime(2026, 11, 2, 10, 0)
     items = run_sheet(block, start, "en")
     assert [(i.starts.strftime("%H:%M"), i.ends.strftime("%H:%M"), i.title) for i in items] == [
@@ -141,8 +144,8 @@ def test_attendance_sends_attended_statements_and_marks_the_block_done_in_the_le
         validate_statement(statement)
         assert statement["object"]["id"] == "https://smeb.no/courses/test-all-blocks/samling-1"
     with app.test_request_context(), session_scope(app.extensions["smeb.sessions"]) as session:
+        from smeb_lti.identity import actor_for
         from smeb_lti.lti.launches import get_launch
-        from smeb_lti.player_host import actor_for
 
         # The same per-customer pseudonym as the learner's own launch (player, journal, forum) in their company.
         expected = actor_for(get_launch(session, setup["learners"]["a"][0]))
@@ -196,7 +199,7 @@ def test_the_session_evaluation_is_aggregated_per_company_without_groups_under_f
             assert link in app.test_client().get(f"/app/{learner}/workshops/{series_id}").get_data(as_text=True)
             answer_url = f"/app/{learner}/surveys/{survey_id}"
             assert _post(app, learner, answer_url, {**EVALUATION, "q-higher": f"Svar fra {ctx} {i}"}, page=answer_url).status_code == 303
-    app.config["SMEB_TODAY"] = "2026-11-20"
+    update_settings(app, {"SMEB_TODAY": "2026-11-20"})
     page = staff_client(app, fac).get(f"/app/{fac}/surveys/{survey_id}/results").get_data(as_text=True)
     sections = re.findall(r'<section class="company" data-group="company".*?<h3[^>]*>(Firma [AB])</h3>(.*?)</section>', page, re.DOTALL)
     visible = {name[-1].lower() for name, body in sections if 'data-suppressed="1"' not in body}
@@ -250,7 +253,7 @@ def test_every_workshop_form_needs_this_launchs_csrf_token(app: Flask, setup: di
         (fac, f"/app/{fac}/workshops/{sid}/sessions/{ws}/evaluation", {}),
         (learner, f"/app/{learner}/workshops/{sid}/sessions/{ws}/handed-in", {}),
     ]
-    for who, url, data in cases:
+    for _who, url, data in cases:
         assert client.post(url, data=data).status_code == 403, url
         assert client.post(url, data={**data, "csrf": token_for(app, setup["learners"]["b"][1])}).status_code == 403, url
     with app.extensions["smeb.sessions"]() as session:
