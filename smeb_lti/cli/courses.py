@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import click
-from sqlalchemy.orm import sessionmaker
 
 from content import (
     CourseError,
@@ -18,7 +17,7 @@ from content import (
 from content.model import Course
 from scorm_export import StateBudgetError
 from smeb_lti.courses.catalogue import CatalogueConflictError, install, installed, remove
-from smeb_lti.db import configured_engine, session_scope
+from smeb_lti.db import configured_session
 from smeb_lti.settings import SettingsError, course_limits
 
 # Package manifests: a folder holding one is a built package, not course sources (docs/packages.md).
@@ -91,7 +90,7 @@ def courses_group(ctx: click.Context) -> None:
     if ctx.invoked_subcommand is not None:
         return
 
-    with configured_engine() as engine, sessionmaker(engine)() as session:
+    with configured_session() as session:
         rows = installed(session)
     if not rows:
         click.echo("No courses installed. Install the shipped ones with: smeb courses install --shipped")
@@ -114,7 +113,7 @@ def install_cmd(paths: tuple[str, ...], shipped: bool) -> None:
         click.echo(f"{failed} course(s) invalid or not found; nothing installed", err=True)
         sys.exit(1)
     try:
-        with configured_engine() as engine, session_scope(sessionmaker(engine)) as session:
+        with configured_session() as session:
             results = [install(session, c) for c in courses]
     except (CatalogueConflictError, StateBudgetError) as exc:
         click.echo(f"error: {exc}; nothing installed", err=True)
@@ -127,7 +126,7 @@ def install_cmd(paths: tuple[str, ...], shipped: bool) -> None:
 @click.argument("slug")
 def remove_cmd(slug: str) -> None:
     """Remove an installed course from the catalogue."""
-    with configured_engine() as engine, session_scope(sessionmaker(engine)) as session:
+    with configured_session() as session:
         if not remove(session, slug):
             click.echo(f"error: no installed course '{slug}'", err=True)
             sys.exit(1)

@@ -24,14 +24,13 @@ from typing import Any
 
 import click
 from cryptography.fernet import Fernet
-from sqlalchemy.orm import sessionmaker
 from werkzeug.serving import make_server
 
 from content import discover, load_course, shipped_courses_dir
 from smeb_lti.app import create_app
 from smeb_lti.courses import catalogue
 from smeb_lti.courses.launched import installed_courses
-from smeb_lti.db import make_engine, migrate, session_scope
+from smeb_lti.db import make_engine, migrate, session_factory, session_scope
 from smeb_lti.demo_lms import Tool, add_course_link, create_platform_app, register_tool
 from smeb_lti.lrs import auth, store
 from smeb_lti.lti import keys, registrations
@@ -66,7 +65,7 @@ def prepare(tool_url: str, platform_url: str, platform_db: Path, course_paths: t
     folders = [Path(p) for p in course_paths] + ([shipped_courses_dir()] if shipped else [])
     courses = [load_course(folder) for folder in discover(folders)]
     try:
-        with session_scope(sessionmaker(engine)) as session:
+        with session_scope(session_factory(engine)) as session:
             for course in courses:
                 catalogue.install(session, course)
             keys.ensure_key(session, Fernet(settings.with_development_secrets().fernet_key().encode("ascii")))

@@ -7,10 +7,9 @@ from __future__ import annotations
 import sys
 
 import click
-from sqlalchemy.orm import sessionmaker
 
 from smeb_lti.cli.tool import configured_tool
-from smeb_lti.db import configured_session, make_engine, migrate, session_scope
+from smeb_lti.db import configured_session, make_engine, migrate, session_factory, session_scope
 from smeb_lti.lti import launches, registrations
 from smeb_lti.lti.dynamic_registration import issue_registration_token
 from smeb_lti.lti.errors import RegistrationError
@@ -98,7 +97,7 @@ def launches_purge() -> None:
     migrate(settings.database_url)
     engine = make_engine(settings.database_url)
     try:
-        sessions = sessionmaker(engine, expire_on_commit=False)
+        sessions = session_factory(engine)
         with session_scope(sessions) as session:
             removed = launches.purge_expired(session)
         entries = DbStore(sessions).purge_expired()

@@ -10,9 +10,8 @@ import datetime as dt
 
 import click
 from sqlalchemy import select
-from sqlalchemy.orm import sessionmaker
 
-from smeb_lti.db import make_engine, migrate, session_scope
+from smeb_lti.db import make_engine, migrate, session_factory, session_scope
 from smeb_lti.settings import Settings
 from smeb_lti.surveys import store
 from smeb_lti.surveys.pages import OSLO
@@ -23,7 +22,7 @@ def unlink_all(database_url: str, today: dt.date) -> int:
     engine = make_engine(database_url)
     try:
         total = 0
-        with session_scope(sessionmaker(engine)) as session:
+        with session_scope(session_factory(engine)) as session:
             for survey in session.scalars(select(store.Survey)):
                 total += store.unlink_closed(session, survey, today)
         return total

@@ -35,7 +35,6 @@ from smeb_lti.aggregates import min_group_size
 from smeb_lti.certificates.issue import list_certificates
 from smeb_lti.certificates.linkedin import add_to_profile_url
 from smeb_lti.certificates.model import Tenant, certificates
-from smeb_lti.completion import _public_base
 from smeb_lti.courses.launched import CourseNotInstalled, course_of_launch, installed_courses
 from smeb_lti.dashboard import charts, comparison, report
 from smeb_lti.dashboard.errors import CsrfInvalid, DashboardError, NotStaff
@@ -50,6 +49,7 @@ from smeb_lti.lti import binding
 from smeb_lti.lti.context import LaunchContext
 from smeb_lti.lti.errors import LtiError
 from smeb_lti.lti.launches import get_claims, get_launch
+from smeb_lti.play.completion import public_base
 from smeb_lti.play.store import Progress
 from smeb_lti.reports.export import to_csv, to_xlsx
 from smeb_lti.settings import settings
@@ -272,7 +272,7 @@ def my_certificate(launch_id: str) -> Response:
         found = []
         if course is not None and context.context_id:
             found = list_certificates(session, Tenant.from_launch(context), learner_subject=context.subject,
-                                      course_id=course.id, base_url=_public_base())
+                                      course_id=course.id, base_url=public_base())
     items = []
     for cert in found:
         items.append({"cert": cert, "pdf": f"/certificates/{launch_id}/{cert.id}.pdf", "verify": cert.verification_url,

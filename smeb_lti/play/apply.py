@@ -10,10 +10,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from content.model import QuizBlock
-from smeb_lti.completion import on_course_completed
 from smeb_lti.courses.launched import LaunchedCourse
 from smeb_lti.identity import actor_for
 from smeb_lti.play.answers import check_answer, quiz_points
+from smeb_lti.play.completion import on_course_completed
 from smeb_lti.play.errors import EventReplayed
 from smeb_lti.play.events import Event
 from smeb_lti.play.grades import queue_grade
@@ -76,7 +76,7 @@ def apply_event(session: Session, launched: LaunchedCourse, event: Event, now: d
     graded = queue_grade(session, context, row, judged, now)
     if event.type == "outcome" and row.completed:
         # Completion is judged just above: the certificate (if the course gives one and the rule is met) is issued in
-        # this same transaction, once per learner + course + company (smeb_lti/completion.py, docs/dashboard.md).
+        # this same transaction, once per learner + course + company (smeb_lti/play/completion.py, docs/dashboard.md).
         on_course_completed(session, context, course, row, actor=actor_for(context))
     session.flush()
     return {"applied": event.id, "progress": row.progress, "completed": row.completed, "points": points,

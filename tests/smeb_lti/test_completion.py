@@ -17,9 +17,9 @@ from content.model import Course
 from smeb_lti.certificates.issue import list_certificates
 from smeb_lti.certificates.model import Tenant
 from smeb_lti.certificates.signing import create_key
-from smeb_lti.completion import rule_met
 from smeb_lti.courses import catalogue
 from smeb_lti.db import session_scope
+from smeb_lti.play.completion import rule_met
 from smeb_lti.play.store import Progress
 from tests.smeb_lti.dashboard.helpers import (
     COMPANY_A,

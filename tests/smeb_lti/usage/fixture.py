@@ -62,8 +62,8 @@ def session_events(app: Flask, launch_id: str, when: dt.datetime, *, complete: b
 
 def certify(app: Flask, company: Company, sub: str, when: dt.datetime) -> None:
     """Issue the learner's certificate at ``when`` (the learner's next launch carries the name the certificate needs)."""
-    from smeb_lti.completion import on_course_completed
     from smeb_lti.lti.launches import get_launch
+    from smeb_lti.play.completion import on_course_completed
 
     launch_id = launch(app, company, sub, name=f"Deltaker {sub}")
     with app.test_request_context(f"/play/{launch_id}"):

@@ -79,7 +79,7 @@ def issue_request(course: Course, context: LaunchContext, name: str, actor: Mapp
     )
 
 
-def _public_base() -> str:
+def public_base() -> str:
     """``SMEB_PUBLIC_URL`` (what goes into QR codes), else the URL this request came in on."""
     return (settings().public_url or request.url_root).rstrip("/")
 
@@ -130,7 +130,7 @@ def on_course_completed(
     return issue_certificate(
         session,
         issue_request(course, context, name, actor),
-        base_url=base_url or _public_base(),
+        base_url=base_url or public_base(),
         encryption_key=encryption_key if encryption_key is not None else _encryption_key(),
         now=now,
     )
